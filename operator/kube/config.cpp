@@ -1,0 +1,288 @@
+#include "kube/config.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include "kube/pem.h"
+
+namespace kube {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUnsupportedAdvice = "; use a client certificate or token";
+
+Error config_error(std::string message) {
+  return Error{0, "ConfigError", std::move(message)};
+}
+
+Result<std::string> read_file(const fs::path& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return config_error("cannot read " + what + " " + path.string() + ": " +
+                        std::strerror(errno));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) {
+    return config_error("cannot read " + what + " " + path.string());
+  }
+  return content.str();
+}
+
+std::string scalar(const YAML::Node& node, const char* key) {
+  const YAML::Node value = node[key];
+  if (!value || !value.IsScalar()) return {};
+  return value.as<std::string>();
+}
+
+// kubeconfig lists are [{name: x, <kind>: {...}}]; returns the inner map
+// (an empty map when the entry has none), or nullopt when no entry is named so.
+std::optional<YAML::Node> find_named(const YAML::Node& list, const std::string& name,
+                                     const char* kind) {
+  if (!list || !list.IsSequence()) return std::nullopt;
+  for (const YAML::Node& entry : list) {
+    if (entry.IsMap() && scalar(entry, "name") == name) {
+      const YAML::Node inner = entry[kind];
+      if (inner && inner.IsMap()) return inner;
+      return YAML::Node(YAML::NodeType::Map);
+    }
+  }
+  return std::nullopt;
+}
+
+// Paths inside a kubeconfig are relative to the file's own folder (as kubectl
+// resolves them), so a kubeconfig and its certificates can move together.
+fs::path resolve(const fs::path& kubeconfig_dir, const std::string& path) {
+  fs::path p(path);
+  return p.is_absolute() ? p : kubeconfig_dir / p;
+}
+
+// Inline data (base64) or a file; `data_key` wins when both are set, as in
+// kubectl.
+Result<std::string> data_or_file(const YAML::Node& node, const char* data_key,
+                                 const char* file_key, const fs::path& dir,
+                                 const std::string& where) {
+  const std::string data = scalar(node, data_key);
+  if (!data.empty()) return base64_decode(data, where + " " + data_key);
+  const std::string file = scalar(node, file_key);
+  if (!file.empty()) return read_file(resolve(dir, file), where + " " + file_key);
+  return std::string();
+}
+
+std::optional<Error> unsupported_user_feature(const YAML::Node& user,
+                                              const std::string& user_name) {
+  const std::string prefix = "kubeconfig user " + user_name + " uses ";
+  const std::string suffix = std::string(", which electric-operator does not support") +
+                             kUnsupportedAdvice;
+  if (user["exec"]) {
+    return config_error(prefix + "an exec credential plugin" + suffix);
+  }
+  if (const YAML::Node provider = user["auth-provider"]) {
+    std::string name = provider.IsMap() ? scalar(provider, "name") : std::string();
+    return config_error(prefix + "the auth-provider " + (name.empty() ? "plugin" : name) +
+                        suffix);
+  }
+  if (user["username"] || user["password"]) {
+    return config_error(prefix + "basic authentication (username/password)" + suffix);
+  }
+  for (const char* key : {"as", "as-uid", "as-groups", "as-user-extra"}) {
+    if (user[key]) {
+      return config_error(prefix + "impersonation (" + key + ")" + suffix);
+    }
+  }
+  return std::nullopt;
+}
+
+Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string& path) {
+  const std::string where = "kubeconfig " + path;
+  if (!root.IsMap()) return config_error(where + " is not a YAML map");
+  const fs::path dir = fs::absolute(fs::path(path)).parent_path();
+
+  const std::string context_name = scalar(root, "current-context");
+  if (context_name.empty()) {
+    return config_error(where + " has no current-context (set one with kubectl config use-context)");
+  }
+  const std::optional<YAML::Node> found_context =
+      find_named(root["contexts"], context_name, "context");
+  if (!found_context) {
+    return config_error(where + ": current-context \"" + context_name + "\" is not in its contexts");
+  }
+  const YAML::Node& context = *found_context;
+  const std::string cluster_name = scalar(context, "cluster");
+  const std::optional<YAML::Node> found_cluster =
+      find_named(root["clusters"], cluster_name, "cluster");
+  if (cluster_name.empty() || !found_cluster) {
+    return config_error(where + ": context \"" + context_name + "\" names cluster \"" +
+                        cluster_name + "\", which is not in its clusters");
+  }
+  const YAML::Node& cluster = *found_cluster;
+  const std::string user_name = scalar(context, "user");
+  std::optional<YAML::Node> found_user = YAML::Node(YAML::NodeType::Map);  // anonymous
+  if (!user_name.empty()) {
+    found_user = find_named(root["users"], user_name, "user");
+    if (!found_user) {
+      return config_error(where + ": context \"" + context_name + "\" names user \"" +
+                          user_name + "\", which is not in its users");
+    }
+  }
+
+  const YAML::Node& user = *found_user;
+
+  ClusterConfig config;
+  config.source = where + " (context " + context_name + ")";
+  config.default_namespace = scalar(context, "namespace");
+
+  config.server = scalar(cluster, "server");
+  if (config.server.rfind("https://", 0) != 0 && config.server.rfind("http://", 0) != 0) {
+    return config_error(where + ": cluster \"" + cluster_name +
+                        "\" has no https:// server (got \"" + config.server + "\")");
+  }
+  while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
+  if (cluster["proxy-url"]) {
+    return config_error(where + ": cluster \"" + cluster_name +
+                        "\" uses proxy-url, which electric-operator does not support");
+  }
+  const std::string cluster_where = where + " cluster " + cluster_name;
+  auto ca = data_or_file(cluster, "certificate-authority-data", "certificate-authority", dir,
+                         cluster_where);
+  if (!ca.ok()) return ca.error();
+  config.ca_pem = std::move(ca.value());
+  config.tls_server_name = scalar(cluster, "tls-server-name");
+  if (const YAML::Node insecure = cluster["insecure-skip-tls-verify"]) {
+    config.insecure_skip_tls_verify = insecure.as<bool>();
+  }
+  if (config.insecure_skip_tls_verify && !config.ca_pem.empty()) {
+    // kubectl refuses this too: the two settings contradict each other.
+    return config_error(cluster_where +
+                        " sets both insecure-skip-tls-verify and a certificate authority; "
+                        "keep only one");
+  }
+  if (!config.ca_pem.empty()) {
+    auto certs = parse_certificates(config.ca_pem, cluster_where + " certificate authority");
+    if (!certs.ok()) return certs.error();
+  }
+
+  if (auto unsupported = unsupported_user_feature(user, user_name)) return *unsupported;
+  const std::string user_where = where + " user " + user_name;
+  auto cert = data_or_file(user, "client-certificate-data", "client-certificate", dir, user_where);
+  if (!cert.ok()) return cert.error();
+  auto key = data_or_file(user, "client-key-data", "client-key", dir, user_where);
+  if (!key.ok()) return key.error();
+  config.client_cert_pem = std::move(cert.value());
+  config.client_key_pem = std::move(key.value());
+  if (config.client_cert_pem.empty() != config.client_key_pem.empty()) {
+    return config_error(user_where +
+                        " has a client certificate without a key, or a key without a "
+                        "certificate; both are needed");
+  }
+  if (!config.client_cert_pem.empty()) {
+    auto certs = parse_certificates(config.client_cert_pem, user_where + " client certificate");
+    if (!certs.ok()) return certs.error();
+    auto parsed_key = parse_private_key(config.client_key_pem, user_where + " client key");
+    if (!parsed_key.ok()) return parsed_key.error();
+    if (X509_check_private_key(certs.value().front().get(), parsed_key.value().get()) != 1) {
+      ERR_clear_error();
+      return config_error(user_where + " client key does not belong to its client certificate");
+    }
+  }
+
+  config.bearer_token = scalar(user, "token");
+  const std::string token_file = scalar(user, "tokenFile");
+  if (!token_file.empty()) {
+    config.bearer_token_file = resolve(dir, token_file).string();
+    auto token = read_file(config.bearer_token_file, user_where + " tokenFile");
+    if (!token.ok()) return token.error();
+  }
+
+  if (config.insecure_skip_tls_verify) {
+    spdlog::warn("{} sets insecure-skip-tls-verify: the API server's certificate will "
+                 "not be verified, so anyone on the path can read and change traffic",
+                 config.source);
+  }
+  return config;
+}
+
+}  // namespace
+
+Result<ClusterConfig> load_kubeconfig(const std::string& path) {
+  auto text = read_file(path, "kubeconfig");
+  if (!text.ok()) return text.error();
+  try {
+    const YAML::Node root = YAML::Load(text.value());
+    return parse_kubeconfig(root, path);
+  } catch (const YAML::Exception& e) {
+    return config_error("kubeconfig " + path + " is not valid YAML: " + e.what());
+  }
+}
+
+Result<ClusterConfig> load_in_cluster(const std::string& sa_dir) {
+  const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
+  const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
+  if (host == nullptr || *host == '\0' || port == nullptr || *port == '\0') {
+    return config_error(
+        "not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT "
+        "must both be set");
+  }
+  ClusterConfig config;
+  const std::string host_text(host);
+  // An IPv6 service address needs brackets inside a URL.
+  const bool ipv6 = host_text.find(':') != std::string::npos && host_text.front() != '[';
+  config.server = "https://" + (ipv6 ? "[" + host_text + "]" : host_text) + ":" + port;
+  const fs::path dir(sa_dir);
+  auto ca = read_file(dir / "ca.crt", "service-account CA");
+  if (!ca.ok()) return ca.error();
+  config.ca_pem = std::move(ca.value());
+  auto certs = parse_certificates(config.ca_pem, "service-account CA " + (dir / "ca.crt").string());
+  if (!certs.ok()) return certs.error();
+  config.bearer_token_file = (dir / "token").string();
+  auto token = read_file(config.bearer_token_file, "service-account token");
+  if (!token.ok()) return token.error();
+  auto ns = read_file(dir / "namespace", "service-account namespace");
+  if (ns.ok()) {
+    config.default_namespace = ns.value();
+    while (!config.default_namespace.empty() &&
+           std::isspace(static_cast<unsigned char>(config.default_namespace.back()))) {
+      config.default_namespace.pop_back();
+    }
+  }
+  config.source = "in-cluster";
+  return config;
+}
+
+Result<ClusterConfig> load_config(const std::string& explicit_path) {
+  if (!explicit_path.empty()) return load_kubeconfig(explicit_path);
+  if (const char* env = std::getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
+    // Only the first entry: merging several kubeconfigs is kubectl's business.
+    std::string list(env);
+    std::string first;
+    std::istringstream entries(list);
+    while (std::getline(entries, first, ':')) {
+      if (!first.empty()) return load_kubeconfig(first);
+    }
+  }
+  if (const char* host = std::getenv("KUBERNETES_SERVICE_HOST"); host != nullptr && *host != '\0') {
+    return load_in_cluster();
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    const fs::path fallback = fs::path(home) / ".kube" / "config";
+    std::error_code ec;
+    if (fs::exists(fallback, ec)) return load_kubeconfig(fallback.string());
+  }
+  return config_error(
+      "no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, run in a "
+      "cluster, or create ~/.kube/config");
+}
+
+}  // namespace kube

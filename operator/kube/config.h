@@ -1,0 +1,52 @@
+// Where the API server is and how to authenticate to it.
+//
+//   auto cfg = kube::load_config(flag_kubeconfig);  // flag, $KUBECONFIG,
+//                                                   // ~/.kube/config, in-cluster
+//   if (!cfg.ok()) die(cfg.error().message);
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "kube/result.h"
+#include "kube/transport.h"
+
+namespace kube {
+
+struct ClusterConfig {
+  std::string server;  // "https://127.0.0.1:6443"
+  // PEM text (file contents already read), empty when not given.
+  std::string ca_pem;
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  std::string bearer_token;       // static token
+  std::string bearer_token_file;  // re-read at least once a minute
+  bool insecure_skip_tls_verify = false;
+  std::string tls_server_name;
+  std::string source;  // "kubeconfig /path (context x)" or "in-cluster", for logs
+  // The context's namespace, or the service account's in-cluster; "" when
+  // neither says.
+  std::string default_namespace;
+};
+
+// Loads a kubeconfig file (current-context). An unsupported feature
+// (auth-provider, exec) is an Error naming it.
+Result<ClusterConfig> load_kubeconfig(const std::string& path);
+// In-cluster: KUBERNETES_SERVICE_HOST/PORT, the service-account CA and token
+// file under `sa_dir` (default /var/run/secrets/kubernetes.io/serviceaccount).
+Result<ClusterConfig> load_in_cluster(
+    const std::string& sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount");
+// The usual order: explicit path, $KUBECONFIG (first entry), in-cluster when
+// KUBERNETES_SERVICE_HOST is set, then ~/.kube/config.
+Result<ClusterConfig> load_config(const std::string& explicit_path);
+
+enum class TransportUse { Requests, Watches };
+
+// The cpprestsdk transport. Requests: timeout `request_timeout`; Watches: an
+// inactivity timeout longer than the watch's timeoutSeconds.
+std::shared_ptr<Transport> make_cpprest_transport(
+    const ClusterConfig& config, TransportUse use,
+    std::chrono::seconds request_timeout = std::chrono::seconds(30));
+
+}  // namespace kube

@@ -1,0 +1,73 @@
+// Expected failures as values.
+//
+// Every call that talks to the API server returns a Result<T>: either the
+// value or an Error carrying the Kubernetes Status (code, reason, message).
+// Exceptions are reserved for programmer errors and start-up misconfiguration.
+//
+//   kube::Result<nlohmann::json> got = client.get(kConfigMaps, "ns", "name");
+//   if (!got.ok() && got.error().is_not_found()) { ... }
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace kube {
+
+struct Error {
+  Error() = default;
+  // Spelled out (rather than aggregate) so Error{0, "TransportError", msg}
+  // compiles cleanly under -Wextra's missing-field-initializers.
+  Error(int http_code, std::string reason, std::string message = {},
+        std::optional<std::chrono::seconds> retry_after = std::nullopt)
+      : http_code(http_code),
+        reason(std::move(reason)),
+        message(std::move(message)),
+        retry_after(retry_after) {}
+
+  // HTTP status of the API server's answer; 0 when no answer came (connect,
+  // TLS, timeout, cancelled).
+  int http_code = 0;
+  // Kubernetes Status.reason ("NotFound", "Conflict", "Expired", ...) or, for
+  // transport failures, a short word such as "TransportError".
+  std::string reason;
+  std::string message;
+  // From a Retry-After header (429, 503) when the server sent one.
+  std::optional<std::chrono::seconds> retry_after;
+
+  bool is_not_found() const { return http_code == 404; }
+  bool is_conflict() const { return http_code == 409; }
+  bool is_gone() const { return http_code == 410; }
+  bool is_forbidden() const { return http_code == 403; }
+  bool is_invalid() const { return http_code == 422; }
+  // Worth retrying with backoff: no answer at all, throttled, or a server error.
+  bool is_retryable() const {
+    return http_code == 0 || http_code == 429 || http_code >= 500;
+  }
+  // "403 Forbidden: configmaps is forbidden: ..." for logs and conditions.
+  std::string describe() const;
+};
+
+// A value or an Error. Result<void> is spelled Result<std::monostate>.
+template <class T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  explicit operator bool() const { return ok(); }
+  const T& value() const& { return std::get<T>(v_); }
+  T& value() & { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  const Error& error() const { return std::get<Error>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+using Done = Result<std::monostate>;
+inline Done ok() { return Done(std::monostate{}); }
+
+}  // namespace kube
