@@ -1,0 +1,95 @@
+// One reconcile of one set, as a pure function: from what the operator's
+// caches hold (the set, the Secrets it references, its live children, the
+// stream IDs every other set uses) to what should be applied, deleted and
+// reported. The reconciler in operator/app does the reading and the writing;
+// every decision is here, so it is unit-tested without a cluster.
+//
+//   electric::Observed seen = ...;                 // from the caches
+//   electric::Plan plan = electric::plan_reconcile(parsed, seen, live_status);
+//   for (auto& obj : plan.apply) apply unless the cache already matches;
+//   for (auto& child : plan.remove) delete;
+//   if (plan.status != live status) write status;
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "electric/secret_values.h"
+#include "electric/shard_set.h"
+#include "electric/status.h"
+#include "electric/stream_conflict.h"
+
+namespace electric {
+
+// A child of the set that exists now (found by its shard-set label).
+struct LiveChild {
+  std::string kind;   // "Secret", "PersistentVolumeClaim", "Deployment", "Service", "ConfigMap"
+  std::string name;
+  std::string shard;  // its electric-operator.dev/shard label; "" for per-set children
+  std::string uid;
+  // Carries an ownerReference to this set's uid. Only owned children are
+  // ever deleted, except a removed shard's PVC under whenShardRemoved:
+  // Delete, which lost its ownerReference under whenDeleted: Retain.
+  bool owned_by_set = false;
+};
+
+struct Observed {
+  SecretReader read_secret;
+  // Value of S-api-secret's key when the set has no apiSecretRef and that
+  // Secret exists; the reconciler creates it (once, from CSPRNG bytes) first.
+  std::optional<std::string> generated_api_secret;
+  std::map<std::string, nlohmann::json> deployments;  // live, by name (phase, config hash)
+  std::map<std::string, nlohmann::json> pvcs;         // live, by name (size, retained spec)
+  std::vector<LiveChild> children;
+  // Losers of find_stream_conflicts over every set the operator sees.
+  std::map<ShardKey, std::string> stream_conflicts;
+  std::string cluster_domain = "cluster.local";
+  std::string now;  // RFC 3339, for lastTransitionTime
+};
+
+struct Removal {
+  std::string kind;
+  std::string name;
+  std::string uid;  // delete precondition: never delete a recreated namesake
+};
+
+struct EventNote {
+  std::string type;  // "Normal" | "Warning"
+  std::string reason;
+  std::string message;  // never a secret value
+};
+
+struct Plan {
+  // Server-side-apply bodies in a safe order (what a pod mounts and reads
+  // exists before its Deployment): Secrets, PVCs, retained PVCs losing their
+  // ownerReference, Services, Deployments, then the routing ConfigMap. Only
+  // shards that can run get children. Empty when paused, when the spec as a
+  // whole is invalid, or when the set is being deleted.
+  std::vector<nlohmann::json> apply;
+  // Children of shards no longer in spec, a losing shard's Deployment
+  // (ReplicationStreamConflict), routing ConfigMaps under an old name.
+  // Empty when no writes are allowed (paused, invalid spec, being deleted).
+  std::vector<Removal> remove;
+  nlohmann::json status;  // the whole status subresource body
+  std::vector<EventNote> events;
+  std::vector<ShardStatus> shards;  // for metrics
+};
+
+// The shards of `parsed` that hold, or may claim, a replication stream, for
+// find_stream_conflicts: every shard whose name and stream ID are usable and
+// whose database URL is readable and parses. Shards of paused, invalid or
+// deleting sets count too: their Deployments may still run, and a newer set
+// must not start a second Electric on the same slot meanwhile.
+std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
+                                            const SecretReader& read_secret);
+
+// `previous_status` is the set's live status (null when none): conditions
+// keep their lastTransitionTime when their status is unchanged.
+Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
+                    const nlohmann::json& previous_status);
+
+}  // namespace electric

@@ -1,0 +1,464 @@
+#include "electric/shard_set.h"
+
+#include <set>
+#include <utility>
+
+#include "electric/naming.h"
+#include "electric/quantity.h"
+
+namespace electric {
+
+using nlohmann::json;
+
+const char* to_string(RetentionPolicy policy) {
+  return policy == RetentionPolicy::Delete ? "Delete" : "Retain";
+}
+
+const Shard* ShardSet::find_shard(const std::string& shard_name) const {
+  for (const auto& shard : spec.shards)
+    if (shard.name == shard_name) return &shard;
+  return nullptr;
+}
+
+bool ParsedShardSet::has_set_wide_errors() const {
+  for (const auto& e : errors)
+    if (e.shard.empty()) return true;
+  return false;
+}
+
+std::vector<FieldError> ParsedShardSet::set_wide_errors() const {
+  std::vector<FieldError> out;
+  for (const auto& e : errors)
+    if (e.shard.empty()) out.push_back(e);
+  return out;
+}
+
+std::vector<FieldError> ParsedShardSet::errors_for_shard(const std::string& shard_name) const {
+  std::vector<FieldError> out;
+  for (const auto& e : errors)
+    if (!e.shard.empty() && e.shard == shard_name) out.push_back(e);
+  return out;
+}
+
+std::string describe_errors(const std::vector<FieldError>& errors) {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "; ";
+    out += e.describe();
+  }
+  return out;
+}
+
+const json& effective_resources(const ShardSet& set, const Shard& shard) {
+  if (shard.resources.is_object() && !shard.resources.empty()) return shard.resources;
+  return set.spec.pod_template.resources;
+}
+
+const std::string& effective_storage_size(const ShardSet& set, const Shard& shard) {
+  return shard.storage_size ? *shard.storage_size : set.spec.storage.size;
+}
+
+RetentionPolicy applicable_retention(const ShardSet& set, bool shard_in_spec) {
+  return shard_in_spec ? set.spec.pvc_retention.when_deleted
+                       : set.spec.pvc_retention.when_shard_removed;
+}
+
+SecretKeyRef api_secret_source(const ShardSet& set) {
+  if (set.spec.api_secret_ref) return *set.spec.api_secret_ref;
+  return {api_secret_name(set.name), std::string(kApiSecretKey)};
+}
+
+std::vector<std::string> referenced_secret_names(const ShardSet& set) {
+  std::set<std::string> names{api_secret_source(set).name};
+  for (const auto& shard : set.spec.shards) {
+    names.insert(shard.database_url_secret_ref.name);
+    if (shard.pooled_database_url_secret_ref) names.insert(shard.pooled_database_url_secret_ref->name);
+  }
+  names.erase("");
+  return {names.begin(), names.end()};
+}
+
+namespace {
+
+// Reads fields by type, recording an error (and keeping the default) when a
+// field has the wrong type. `shard` scopes the errors it records.
+class Reader {
+ public:
+  explicit Reader(std::vector<FieldError>& errors) : errors_(errors) {}
+
+  void error(std::string path, std::string message, std::string shard = {}) {
+    errors_.push_back({std::move(path), std::move(message), std::move(shard)});
+  }
+
+  // The member `key` of `obj` when present and not null, else nullptr.
+  static const json* member(const json& obj, const char* key) {
+    if (!obj.is_object()) return nullptr;
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  bool read_string(const json& obj, const char* key, const std::string& path, std::string& out,
+                   const std::string& shard = {}) {
+    const json* v = member(obj, key);
+    if (!v) return false;
+    if (!v->is_string()) {
+      error(path, "must be a string", shard);
+      return false;
+    }
+    out = v->get<std::string>();
+    return true;
+  }
+
+  bool read_object(const json& obj, const char* key, const std::string& path, json& out,
+                   const std::string& shard = {}) {
+    const json* v = member(obj, key);
+    if (!v) return false;
+    if (!v->is_object()) {
+      error(path, "must be an object", shard);
+      return false;
+    }
+    out = *v;
+    return true;
+  }
+
+  bool read_array(const json& obj, const char* key, const std::string& path, json& out,
+                  const std::string& shard = {}) {
+    const json* v = member(obj, key);
+    if (!v) return false;
+    if (!v->is_array()) {
+      error(path, "must be a list", shard);
+      return false;
+    }
+    out = *v;
+    return true;
+  }
+
+  void read_string_map(const json& obj, const char* key, const std::string& path,
+                       std::map<std::string, std::string>& out) {
+    json raw;
+    if (!read_object(obj, key, path, raw)) return;
+    for (auto it = raw.begin(); it != raw.end(); ++it) {
+      if (!it->is_string()) {
+        error(path + "." + it.key(), "must be a string");
+        continue;
+      }
+      out[it.key()] = it->get<std::string>();
+    }
+  }
+
+  std::optional<SecretKeyRef> read_secret_ref(const json& obj, const char* key,
+                                              const std::string& path, const std::string& shard) {
+    json raw;
+    if (!read_object(obj, key, path, raw, shard)) return std::nullopt;
+    SecretKeyRef ref;
+    read_string(raw, "name", path + ".name", ref.name, shard);
+    read_string(raw, "key", path + ".key", ref.key, shard);
+    return ref;
+  }
+
+  RetentionPolicy read_retention(const json& obj, const char* key, const std::string& path) {
+    std::string value;
+    if (!read_string(obj, key, path, value)) return RetentionPolicy::Retain;
+    if (value == kRetentionDelete) return RetentionPolicy::Delete;
+    if (value != kRetentionRetain)
+      error(path, "must be Retain or Delete, not \"" + value + "\"");
+    return RetentionPolicy::Retain;  // the unknown keeps data: the safe side
+  }
+
+ private:
+  std::vector<FieldError>& errors_;
+};
+
+Shard parse_shard(Reader& r, const json& raw, const std::string& path, const std::string& name) {
+  Shard shard;
+  shard.name = name;
+  auto url_ref = r.read_secret_ref(raw, "databaseURLSecretRef", path + ".databaseURLSecretRef", name);
+  if (url_ref)
+    shard.database_url_secret_ref = *url_ref;
+  else if (!Reader::member(raw, "databaseURLSecretRef"))
+    r.error(path + ".databaseURLSecretRef", "is required", name);
+  shard.pooled_database_url_secret_ref = r.read_secret_ref(
+      raw, "pooledDatabaseURLSecretRef", path + ".pooledDatabaseURLSecretRef", name);
+  std::string stream_id;
+  if (r.read_string(raw, "replicationStreamID", path + ".replicationStreamID", stream_id, name))
+    shard.replication_stream_id = stream_id;
+  r.read_object(raw, "resources", path + ".resources", shard.resources, name);
+  json storage;
+  if (r.read_object(raw, "storage", path + ".storage", storage, name)) {
+    std::string size;
+    if (r.read_string(storage, "size", path + ".storage.size", size, name)) shard.storage_size = size;
+  }
+  r.read_array(raw, "env", path + ".env", shard.env, name);
+  return shard;
+}
+
+void check_env(Reader& r, const json& env, const std::string& path, const std::string& shard) {
+  for (std::size_t i = 0; i < env.size(); ++i) {
+    const std::string item = path + "[" + std::to_string(i) + "]";
+    const json& e = env[i];
+    const json* name = Reader::member(e, "name");
+    if (!e.is_object() || !name || !name->is_string() || name->get<std::string>().empty()) {
+      r.error(item + ".name", "is required (an EnvVar with a name)", shard);
+      continue;
+    }
+    const std::string n = name->get<std::string>();
+    if (is_managed_env_name(n))
+      r.error(item + ".name",
+              n + " is set by the operator and may not be set here (managed: DATABASE_URL, "
+                  "ELECTRIC_POOLED_DATABASE_URL, ELECTRIC_SECRET, ELECTRIC_INSECURE, "
+                  "ELECTRIC_INSTANCE_ID, ELECTRIC_REPLICATION_STREAM_ID, ELECTRIC_STORAGE_DIR, "
+                  "ELECTRIC_PORT)",
+              shard);
+  }
+}
+
+void check_size(Reader& r, const std::string& size, const std::string& path, const std::string& shard) {
+  auto q = parse_quantity(size);
+  if (!q)
+    r.error(path, "\"" + size + "\" is not a quantity: it " + q.error(), shard);
+  else if (!q->positive())
+    r.error(path, "must be greater than zero", shard);
+}
+
+void check_secret_ref(Reader& r, const SecretKeyRef& ref, const std::string& path,
+                      const std::string& shard) {
+  if (!is_dns1123_subdomain(ref.name))
+    r.error(path + ".name", "must name a Secret (a DNS-1123 subdomain)", shard);
+  if (ref.key.empty()) r.error(path + ".key", "is required", shard);
+}
+
+}  // namespace
+
+ParsedShardSet parse_shard_set(const json& object) {
+  ParsedShardSet parsed;
+  Reader r(parsed.errors);
+  ShardSet& set = parsed.set;
+  if (!object.is_object()) {
+    r.error("", "an ElectricShardSet must be an object");
+    return parsed;
+  }
+
+  const json empty = json::object();
+  const json* metadata = Reader::member(object, "metadata");
+  if (!metadata || !metadata->is_object()) metadata = &empty;
+  if (!r.read_string(*metadata, "name", "metadata.name", set.name))
+    if (!Reader::member(*metadata, "name")) r.error("metadata.name", "is required");
+  r.read_string(*metadata, "namespace", "metadata.namespace", set.namespace_name);
+  r.read_string(*metadata, "uid", "metadata.uid", set.uid);
+  r.read_string(*metadata, "creationTimestamp", "metadata.creationTimestamp", set.creation_timestamp);
+  if (const json* g = Reader::member(*metadata, "generation"); g && g->is_number_integer())
+    set.generation = g->get<int64_t>();
+  set.being_deleted = Reader::member(*metadata, "deletionTimestamp") != nullptr;
+
+  const json* spec = Reader::member(object, "spec");
+  if (!spec || !spec->is_object()) {
+    r.error("spec", spec ? "must be an object" : "is required");
+    spec = &empty;
+  }
+  ShardSetSpec& s = set.spec;
+  r.read_string(*spec, "image", "spec.image", s.image);
+  r.read_string(*spec, "imagePullPolicy", "spec.imagePullPolicy", s.image_pull_policy);
+  r.read_array(*spec, "imagePullSecrets", "spec.imagePullSecrets", s.image_pull_secrets);
+  s.api_secret_ref = r.read_secret_ref(*spec, "apiSecretRef", "spec.apiSecretRef", "");
+  if (const json* paused = Reader::member(*spec, "paused")) {
+    if (paused->is_boolean())
+      s.paused = paused->get<bool>();
+    else
+      r.error("spec.paused", "must be true or false");
+  }
+
+  json tpl;
+  if (r.read_object(*spec, "template", "spec.template", tpl)) {
+    PodTemplate& t = s.pod_template;
+    r.read_object(tpl, "resources", "spec.template.resources", t.resources);
+    r.read_array(tpl, "env", "spec.template.env", t.env);
+    r.read_string_map(tpl, "podAnnotations", "spec.template.podAnnotations", t.pod_annotations);
+    r.read_string_map(tpl, "podLabels", "spec.template.podLabels", t.pod_labels);
+    r.read_string_map(tpl, "nodeSelector", "spec.template.nodeSelector", t.node_selector);
+    r.read_array(tpl, "tolerations", "spec.template.tolerations", t.tolerations);
+    r.read_object(tpl, "affinity", "spec.template.affinity", t.affinity);
+    r.read_string(tpl, "serviceAccountName", "spec.template.serviceAccountName", t.service_account_name);
+    r.read_string(tpl, "priorityClassName", "spec.template.priorityClassName", t.priority_class_name);
+    r.read_object(tpl, "podSecurityContext", "spec.template.podSecurityContext", t.pod_security_context);
+    r.read_object(tpl, "securityContext", "spec.template.securityContext", t.security_context);
+  }
+
+  json storage;
+  if (r.read_object(*spec, "storage", "spec.storage", storage)) {
+    r.read_string(storage, "size", "spec.storage.size", s.storage.size);
+    r.read_string(storage, "storageClassName", "spec.storage.storageClassName",
+                  s.storage.storage_class_name);
+    json modes;
+    if (r.read_array(storage, "accessModes", "spec.storage.accessModes", modes)) {
+      s.storage.access_modes.clear();
+      for (std::size_t i = 0; i < modes.size(); ++i) {
+        if (modes[i].is_string())
+          s.storage.access_modes.push_back(modes[i].get<std::string>());
+        else
+          r.error("spec.storage.accessModes[" + std::to_string(i) + "]", "must be a string");
+      }
+    }
+  }
+
+  json service;
+  if (r.read_object(*spec, "service", "spec.service", service)) {
+    r.read_string(service, "type", "spec.service.type", s.service.type);
+    if (const json* port = Reader::member(service, "port")) {
+      if (port->is_number_integer())
+        s.service.port = port->get<int64_t>();
+      else
+        r.error("spec.service.port", "must be an integer");
+    }
+  }
+
+  json retention;
+  if (r.read_object(*spec, "persistentVolumeClaimRetentionPolicy",
+                    "spec.persistentVolumeClaimRetentionPolicy", retention)) {
+    s.pvc_retention.when_deleted = r.read_retention(
+        retention, "whenDeleted", "spec.persistentVolumeClaimRetentionPolicy.whenDeleted");
+    s.pvc_retention.when_shard_removed = r.read_retention(
+        retention, "whenShardRemoved", "spec.persistentVolumeClaimRetentionPolicy.whenShardRemoved");
+  }
+
+  json routing;
+  if (r.read_object(*spec, "routing", "spec.routing", routing))
+    r.read_string(routing, "configMapName", "spec.routing.configMapName", s.routing_config_map_name);
+  if (s.routing_config_map_name.empty() && !set.name.empty())
+    s.routing_config_map_name = default_routing_config_map_name(set.name);
+
+  json shards;
+  if (r.read_array(*spec, "shards", "spec.shards", shards)) {
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+      const std::string path = "spec.shards[" + std::to_string(i) + "]";
+      const json& raw = shards[i];
+      if (!raw.is_object()) {
+        r.error(path, "must be an object");
+        continue;
+      }
+      std::string name;
+      if (!r.read_string(raw, "name", path + ".name", name)) {
+        if (!Reader::member(raw, "name")) r.error(path + ".name", "is required");
+        continue;  // a shard without a name cannot be reported on by itself
+      }
+      s.shards.push_back(parse_shard(r, raw, path, name));
+    }
+  } else if (!Reader::member(*spec, "shards")) {
+    r.error("spec.shards", "is required (1 to 512 shards)");
+  }
+
+  // A field parsing already reported (missing, wrong type) would only be
+  // reported again, less clearly, by validation: keep the parser's message.
+  const std::size_t parse_errors = parsed.errors.size();
+  for (auto& e : validate(set)) {
+    bool covered = false;
+    for (std::size_t i = 0; i < parse_errors && !covered; ++i) {
+      const std::string& p = parsed.errors[i].path;
+      covered = e.path == p || (e.path.size() > p.size() && e.path.compare(0, p.size(), p) == 0 &&
+                                (e.path[p.size()] == '.' || e.path[p.size()] == '['));
+    }
+    if (!covered) parsed.errors.push_back(std::move(e));
+  }
+  return parsed;
+}
+
+std::vector<FieldError> validate(const ShardSet& set) {
+  std::vector<FieldError> errors;
+  Reader r(errors);
+  const ShardSetSpec& s = set.spec;
+
+  if (!is_dns1035_label(set.name))
+    r.error("metadata.name",
+            "\"" + set.name + "\" is not a DNS-1035 label: lowercase letters, digits and '-', "
+            "starting with a letter and ending with a letter or digit");
+
+  if (s.shards.size() < static_cast<std::size_t>(kMinShards))
+    r.error("spec.shards", "must list at least 1 shard");
+  if (s.shards.size() > static_cast<std::size_t>(kMaxShards))
+    r.error("spec.shards", "may list at most 512 shards");
+
+  std::set<std::string> names;
+  std::map<std::string, std::string> explicit_ids;  // id -> first shard using it
+  for (std::size_t i = 0; i < s.shards.size(); ++i) {
+    const Shard& shard = s.shards[i];
+    const std::string path = "spec.shards[" + std::to_string(i) + "]";
+    if (!names.insert(shard.name).second) {
+      // Which shard owns the children is ambiguous: the whole set stops.
+      r.error(path + ".name", "duplicate shard name \"" + shard.name + "\"");
+      continue;
+    }
+    if (!is_valid_shard_name(shard.name))
+      r.error(path + ".name",
+              "\"" + shard.name + "\" must consist of lowercase letters, digits and '-', "
+              "starting and ending with a letter or digit",
+              shard.name);
+    if (set.name.size() + shard.name.size() > static_cast<std::size_t>(kMaxSetPlusShardNameLength))
+      r.error(path + ".name",
+              "set name plus shard name is " + std::to_string(set.name.size() + shard.name.size()) +
+                  " characters; at most 50 are allowed so child names fit 63",
+              shard.name);
+    if (shard.replication_stream_id) {
+      const std::string& id = *shard.replication_stream_id;
+      if (!is_valid_stream_id(id)) {
+        r.error(path + ".replicationStreamID",
+                "\"" + id + "\" must match ^[a-z_][a-z0-9_]{0,41}$ (lowercase letters, digits and "
+                "'_', at most 42, not starting with a digit)",
+                shard.name);
+      } else if (auto [it, inserted] = explicit_ids.emplace(id, shard.name); !inserted) {
+        r.error(path + ".replicationStreamID",
+                "\"" + id + "\" is already the replicationStreamID of shard \"" + it->second + "\"",
+                shard.name);
+      }
+    }
+    check_secret_ref(r, shard.database_url_secret_ref, path + ".databaseURLSecretRef", shard.name);
+    if (shard.pooled_database_url_secret_ref)
+      check_secret_ref(r, *shard.pooled_database_url_secret_ref,
+                       path + ".pooledDatabaseURLSecretRef", shard.name);
+    if (shard.storage_size) check_size(r, *shard.storage_size, path + ".storage.size", shard.name);
+    check_env(r, shard.env, path + ".env", shard.name);
+  }
+
+  check_env(r, s.pod_template.env, "spec.template.env", "");
+  check_size(r, s.storage.size, "spec.storage.size", "");
+  if (s.image.empty()) r.error("spec.image", "must not be empty");
+  if (s.image_pull_policy != "Always" && s.image_pull_policy != "IfNotPresent" &&
+      s.image_pull_policy != "Never")
+    r.error("spec.imagePullPolicy", "must be Always, IfNotPresent or Never");
+  if (s.api_secret_ref) check_secret_ref(r, *s.api_secret_ref, "spec.apiSecretRef", "");
+  if (s.service.port < 1 || s.service.port > 65535)
+    r.error("spec.service.port", "must be between 1 and 65535");
+  if (s.service.type != "ClusterIP" && s.service.type != "NodePort" &&
+      s.service.type != "LoadBalancer")
+    r.error("spec.service.type", "must be ClusterIP, NodePort or LoadBalancer");
+  if (s.storage.access_modes.empty())
+    r.error("spec.storage.accessModes", "must list at least one access mode");
+  for (std::size_t i = 0; i < s.storage.access_modes.size(); ++i) {
+    const std::string& m = s.storage.access_modes[i];
+    if (m != "ReadWriteOnce" && m != "ReadOnlyMany" && m != "ReadWriteMany" && m != "ReadWriteOncePod")
+      r.error("spec.storage.accessModes[" + std::to_string(i) + "]",
+              "must be ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod");
+  }
+  if (!s.storage.storage_class_name.empty() && !is_dns1123_subdomain(s.storage.storage_class_name))
+    r.error("spec.storage.storageClassName", "must be a DNS-1123 subdomain");
+  // Empty only when metadata.name is missing, which is reported already.
+  if (!s.routing_config_map_name.empty() && !is_dns1123_subdomain(s.routing_config_map_name))
+    r.error("spec.routing.configMapName", "must be a DNS-1123 subdomain");
+  return errors;
+}
+
+std::vector<FieldError> validate_transition(const ShardSet& previous, const ShardSet& next) {
+  std::vector<FieldError> errors;
+  for (std::size_t i = 0; i < next.spec.shards.size(); ++i) {
+    const Shard& shard = next.spec.shards[i];
+    const Shard* old = previous.find_shard(shard.name);
+    if (!old || !old->replication_stream_id) continue;
+    if (shard.replication_stream_id == old->replication_stream_id) continue;
+    errors.push_back({"spec.shards[" + std::to_string(i) + "].replicationStreamID",
+                      "is immutable once set (was \"" + *old->replication_stream_id +
+                          "\"): the replication slot and publication are named after it",
+                      shard.name});
+  }
+  return errors;
+}
+
+}  // namespace electric

@@ -1,0 +1,311 @@
+#include "electric/status.h"
+
+#include <algorithm>
+
+#include "electric/constants.h"
+#include "electric/naming.h"
+#include "electric/quantity.h"
+
+namespace electric {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(std::string_view s) { return std::string(s); }
+
+// A condition message names at most this many shards, then "and N more":
+// with 512 shards a full list would be unreadable.
+constexpr std::size_t kMaxShardsNamed = 10;
+
+std::string join_limited(const std::vector<std::string>& items, const char* separator) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size() && i < kMaxShardsNamed; ++i) {
+    if (i > 0) out += separator;
+    out += items[i];
+  }
+  if (items.size() > kMaxShardsNamed)
+    out += separator + std::string("and ") + std::to_string(items.size() - kMaxShardsNamed) + " more";
+  return out;
+}
+
+Condition condition(std::string_view type, bool status, std::string_view reason, std::string message,
+                    int64_t generation) {
+  return {str(type), status ? "True" : "False", str(reason), std::move(message), generation, ""};
+}
+
+int64_t int_at(const json& obj, const char* a, const char* b = nullptr) {
+  if (!obj.is_object() || !obj.contains(a)) return 0;
+  const json* v = &obj[a];
+  if (b) {
+    if (!v->is_object() || !v->contains(b)) return 0;
+    v = &(*v)[b];
+  }
+  return v->is_number_integer() ? v->get<int64_t>() : 0;
+}
+
+}  // namespace
+
+const char* to_string(ShardPhase phase) {
+  switch (phase) {
+    case ShardPhase::Pending: return "Pending";
+    case ShardPhase::Progressing: return "Progressing";
+    case ShardPhase::Ready: return "Ready";
+    case ShardPhase::Failed: return "Failed";
+  }
+  return "Pending";
+}
+
+DeploymentFacts deployment_facts(const json& deployment) {
+  DeploymentFacts facts;
+  if (!deployment.is_object()) return facts;
+  facts.exists = true;
+  facts.generation = int_at(deployment, "metadata", "generation");
+  const json status = deployment.value("status", json::object());
+  facts.observed_generation = int_at(status, "observedGeneration");
+  const json spec = deployment.value("spec", json::object());
+  facts.desired_replicas = spec.is_object() && spec.contains("replicas") ? int_at(spec, "replicas") : 1;
+  facts.replicas = int_at(status, "replicas");
+  facts.updated_replicas = int_at(status, "updatedReplicas");
+  facts.available_replicas = int_at(status, "availableReplicas");
+  const json* hash = &deployment;
+  for (const char* key : {"spec", "template", "metadata", "annotations", ""}) {
+    const std::string k = *key ? key : std::string(kAnnotationConfigHash);
+    hash = hash && hash->is_object() && hash->contains(k) ? &(*hash)[k] : nullptr;
+  }
+  if (hash && hash->is_string()) facts.config_hash = hash->get<std::string>();
+  if (status.is_object() && status.contains("conditions") && status["conditions"].is_array()) {
+    for (const auto& c : status["conditions"]) {
+      if (c.is_object() && c.value("type", "") == "Progressing" && c.value("status", "") == "False" &&
+          c.value("reason", "") == "ProgressDeadlineExceeded")
+        facts.progress_deadline_exceeded = true;
+    }
+  }
+  return facts;
+}
+
+std::string secret_not_found_message(const SecretKeyRef& ref) {
+  return "Secret \"" + ref.name + "\" not found";
+}
+
+std::string secret_key_missing_message(const SecretKeyRef& ref) {
+  return "Secret \"" + ref.name + "\" has no key \"" + ref.key + "\"";
+}
+
+std::optional<std::string> storage_shrink_problem(const std::string& desired, const std::string& current) {
+  auto want = parse_quantity(desired);
+  auto have = parse_quantity(current);
+  if (!want || !have || !(*want < *have)) return std::nullopt;
+  return "storage size " + desired + " is smaller than the volume's " + current +
+         "; volumes cannot shrink, so the PVC keeps " + current;
+}
+
+bool ShardStatus::failing() const {
+  return reason == kReasonInvalidSpec || reason == kReasonSecretNotFound ||
+         reason == kReasonInvalidDatabaseURL || reason == kReasonReplicationStreamConflict ||
+         reason == kReasonStorageShrinkNotSupported || reason == kReasonProgressDeadlineExceeded;
+}
+
+bool operator==(const ShardStatus& a, const ShardStatus& b) {
+  return a.name == b.name && a.phase == b.phase && a.ready == b.ready && a.reason == b.reason &&
+         a.message == b.message && a.instance_id == b.instance_id &&
+         a.replication_stream_id == b.replication_stream_id && a.url == b.url;
+}
+
+bool operator==(const Condition& a, const Condition& b) {
+  return a.type == b.type && a.status == b.status && a.reason == b.reason && a.message == b.message &&
+         a.observed_generation == b.observed_generation &&
+         a.last_transition_time == b.last_transition_time;
+}
+
+ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const ShardFacts& facts,
+                                 std::string_view cluster_domain) {
+  ShardStatus s;
+  s.name = shard.name;
+  s.instance_id = instance_id(set.namespace_name, set.name, shard.name);
+  s.replication_stream_id = effective_stream_id(set, shard);
+  s.url = shard_service_url(set, shard, cluster_domain);
+
+  auto settle = [&s](ShardPhase phase, std::string_view reason, std::string message) {
+    s.phase = phase;
+    s.reason = str(reason);
+    s.message = std::move(message);
+  };
+  if (!facts.spec_errors.empty()) {
+    settle(ShardPhase::Failed, kReasonInvalidSpec, describe_errors(facts.spec_errors));
+    return s;
+  }
+  if (facts.secret_problem) {
+    settle(ShardPhase::Pending, kReasonSecretNotFound, *facts.secret_problem);
+    return s;
+  }
+  if (facts.database_url_problem) {
+    settle(ShardPhase::Failed, kReasonInvalidDatabaseURL, *facts.database_url_problem);
+    return s;
+  }
+  if (facts.stream_conflict) {
+    settle(ShardPhase::Failed, kReasonReplicationStreamConflict, *facts.stream_conflict);
+    return s;
+  }
+
+  const DeploymentFacts& d = facts.deployment;
+  const bool outdated = d.exists && facts.desired_config_hash && *facts.desired_config_hash != d.config_hash;
+  if (outdated && !set.spec.paused) {
+    settle(ShardPhase::Progressing, kReasonRollingOut, "updating the Deployment to the current spec and Secrets");
+  } else if (!d.exists) {
+    if (set.spec.paused)
+      settle(ShardPhase::Pending, kReasonPaused, "the Deployment is not created while spec.paused is true");
+    else
+      settle(ShardPhase::Progressing, kReasonCreating, "creating the Deployment");
+  } else if (d.progress_deadline_exceeded) {
+    settle(ShardPhase::Progressing, kReasonProgressDeadlineExceeded,
+           "the Deployment made no progress within its deadline; see the pod's events and logs");
+  } else if (d.observed_generation < d.generation) {
+    settle(ShardPhase::Progressing, kReasonRollingOut, "the Deployment controller has not seen the latest change yet");
+  } else if (d.updated_replicas < d.desired_replicas || d.replicas > d.updated_replicas) {
+    settle(ShardPhase::Progressing, kReasonRollingOut, "replacing the pod with the updated one");
+  } else if (d.available_replicas < d.desired_replicas) {
+    settle(ShardPhase::Progressing, kReasonStarting,
+           "waiting for Electric to answer 200 on /v1/health");
+  } else {
+    settle(ShardPhase::Ready, kReasonAvailable, "");
+    s.ready = true;
+  }
+  if (outdated && set.spec.paused) {
+    // Still serving, on the template it had when the set was paused.
+    s.reason = str(kReasonPaused);
+    s.message = "spec.paused is true: the pod runs an older template until the set is resumed";
+  }
+  if (facts.storage_shrink) {
+    s.reason = str(kReasonStorageShrinkNotSupported);
+    s.message = *facts.storage_shrink;
+  }
+  return s;
+}
+
+std::vector<Condition> compute_set_conditions(const ShardSet& set, const std::vector<ShardStatus>& shards,
+                                              const std::vector<FieldError>& set_wide_errors) {
+  const int64_t gen = set.generation;
+  std::vector<Condition> out;
+  const std::size_t total = set.spec.shards.size();
+  std::size_t ready = 0;
+  std::vector<std::string> rolling, failing;
+  for (const auto& s : shards) {
+    if (s.ready) ++ready;
+    if (s.phase == ShardPhase::Progressing && !s.failing()) rolling.push_back("\"" + s.name + "\"");
+    if (s.failing()) failing.push_back("shard \"" + s.name + "\": " + s.reason + ": " + s.message);
+  }
+
+  if (!set_wide_errors.empty()) {
+    const std::string why = "the spec is invalid: " + describe_errors(set_wide_errors);
+    out.push_back(condition(kConditionReady, false, kReasonInvalidSpec, why, gen));
+    out.push_back(condition(kConditionProgressing, false, kReasonInvalidSpec, "no changes are applied until the spec is fixed", gen));
+    out.push_back(condition(kConditionDegraded, true, kReasonInvalidSpec, why, gen));
+  } else {
+    const std::string counts = std::to_string(ready) + "/" + std::to_string(total) + " shards ready";
+    bool all_ready = total > 0 && ready == total && shards.size() == total;
+    out.push_back(condition(kConditionReady, all_ready,
+                            all_ready ? kReasonAllShardsReady : kReasonShardsNotReady, counts, gen));
+    if (rolling.empty())
+      out.push_back(condition(kConditionProgressing, false, kReasonStable, "no rollout in progress", gen));
+    else
+      out.push_back(condition(kConditionProgressing, true, kReasonRollingOut,
+                              "shards rolling out: " + join_limited(rolling, ", "), gen));
+    if (failing.empty())
+      out.push_back(condition(kConditionDegraded, false, kReasonAsExpected, "", gen));
+    else
+      out.push_back(condition(kConditionDegraded, true, kReasonShardsFailing,
+                              std::to_string(failing.size()) + " failing: " + join_limited(failing, "; "), gen));
+  }
+  if (set.spec.paused)
+    out.push_back(condition(kConditionPaused, true, kReasonPausedByUser,
+                            "spec.paused is true: the operator writes no changes to children", gen));
+  else
+    out.push_back(condition(kConditionPaused, false, kReasonReconciling, "", gen));
+  return out;
+}
+
+std::vector<Condition> merge_conditions(const std::vector<Condition>& previous, std::vector<Condition> next,
+                                        std::string_view now) {
+  for (auto& c : next) {
+    auto old = std::find_if(previous.begin(), previous.end(),
+                            [&](const Condition& p) { return p.type == c.type; });
+    if (old != previous.end() && old->status == c.status && !old->last_transition_time.empty())
+      c.last_transition_time = old->last_transition_time;
+    else
+      c.last_transition_time = str(now);
+  }
+  return next;
+}
+
+ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shards,
+                              std::vector<RetainedVolume> retained_volumes,
+                              const std::vector<FieldError>& set_wide_errors, const json& previous_status,
+                              std::string_view now) {
+  ShardSetStatus st;
+  st.observed_generation = set.generation;
+  st.shard_count = static_cast<int64_t>(set.spec.shards.size());
+  st.ready_shards = std::count_if(shards.begin(), shards.end(), [](const ShardStatus& s) { return s.ready; });
+  st.routing_config_map = set.spec.routing_config_map_name;
+  st.conditions = merge_conditions(conditions_from_json(previous_status),
+                                   compute_set_conditions(set, shards, set_wide_errors), now);
+  st.shards = std::move(shards);
+  std::sort(retained_volumes.begin(), retained_volumes.end(), [](const RetainedVolume& a, const RetainedVolume& b) {
+    return a.shard < b.shard || (a.shard == b.shard && a.persistent_volume_claim < b.persistent_volume_claim);
+  });
+  st.retained_volumes = std::move(retained_volumes);
+  return st;
+}
+
+json condition_to_json(const Condition& c) {
+  return {{"type", c.type},
+          {"status", c.status},
+          {"reason", c.reason},
+          {"message", c.message},
+          {"observedGeneration", c.observed_generation},
+          {"lastTransitionTime", c.last_transition_time}};
+}
+
+std::vector<Condition> conditions_from_json(const json& status) {
+  std::vector<Condition> out;
+  if (!status.is_object() || !status.contains("conditions") || !status["conditions"].is_array()) return out;
+  for (const auto& c : status["conditions"]) {
+    if (!c.is_object()) continue;
+    auto text = [&c](const char* key) {
+      return c.contains(key) && c[key].is_string() ? c[key].get<std::string>() : std::string();
+    };
+    Condition cond{text("type"), text("status"), text("reason"), text("message"), 0,
+                   text("lastTransitionTime")};
+    if (c.contains("observedGeneration") && c["observedGeneration"].is_number_integer())
+      cond.observed_generation = c["observedGeneration"].get<int64_t>();
+    out.push_back(std::move(cond));
+  }
+  return out;
+}
+
+json status_to_json(const ShardSetStatus& st) {
+  json conditions = json::array();
+  for (const auto& c : st.conditions) conditions.push_back(condition_to_json(c));
+  json shards = json::array();
+  for (const auto& s : st.shards)
+    shards.push_back({{"name", s.name},
+                      {"phase", to_string(s.phase)},
+                      {"ready", s.ready},
+                      {"reason", s.reason},
+                      {"message", s.message},
+                      {"instanceID", s.instance_id},
+                      {"replicationStreamID", s.replication_stream_id},
+                      {"url", s.url}});
+  json retained = json::array();
+  for (const auto& r : st.retained_volumes)
+    retained.push_back({{"shard", r.shard}, {"persistentVolumeClaim", r.persistent_volume_claim}});
+  return {{"observedGeneration", st.observed_generation},
+          {"shardCount", st.shard_count},
+          {"readyShards", st.ready_shards},
+          {"routingConfigMap", st.routing_config_map},
+          {"conditions", conditions},
+          {"shards", shards},
+          {"retainedVolumes", retained}};
+}
+
+}  // namespace electric

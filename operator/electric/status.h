@@ -1,0 +1,169 @@
+// Shard phases and set conditions from observed facts, and the status
+// object the operator writes. Pure: facts and the current time come in as
+// values, and the JSON is deterministic, so "did the status change?" is a
+// plain comparison with what the API server has.
+//
+//   electric::ShardFacts facts;   // filled by the reconciler from its cache
+//   facts.deployment = electric::deployment_facts(live_deployment_json);
+//   shards.push_back(electric::compute_shard_status(set, shard, facts, cluster_domain));
+//   json status = electric::status_to_json(electric::compute_status(
+//       set, shards, retained, set_wide_errors, live["status"], now_rfc3339));
+//   if (status != live["status"]) client.update_status(...);
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "electric/shard_set.h"
+
+namespace electric {
+
+// --- Reasons (CamelCase, as Events and conditions spell them) -----------------
+// Shard level.
+inline constexpr std::string_view kReasonInvalidSpec = "InvalidSpec";
+inline constexpr std::string_view kReasonSecretNotFound = "SecretNotFound";
+inline constexpr std::string_view kReasonInvalidDatabaseURL = "InvalidDatabaseURL";
+inline constexpr std::string_view kReasonReplicationStreamConflict = "ReplicationStreamConflict";
+inline constexpr std::string_view kReasonStorageShrinkNotSupported = "StorageShrinkNotSupported";
+inline constexpr std::string_view kReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded";
+inline constexpr std::string_view kReasonPaused = "Paused";
+inline constexpr std::string_view kReasonCreating = "Creating";
+inline constexpr std::string_view kReasonRollingOut = "RollingOut";
+inline constexpr std::string_view kReasonStarting = "Starting";
+inline constexpr std::string_view kReasonAvailable = "Available";
+// Set level.
+inline constexpr std::string_view kConditionReady = "Ready";
+inline constexpr std::string_view kConditionProgressing = "Progressing";
+inline constexpr std::string_view kConditionDegraded = "Degraded";
+inline constexpr std::string_view kConditionPaused = "Paused";
+inline constexpr std::string_view kReasonAllShardsReady = "AllShardsReady";
+inline constexpr std::string_view kReasonShardsNotReady = "ShardsNotReady";
+inline constexpr std::string_view kReasonStable = "Stable";
+inline constexpr std::string_view kReasonAsExpected = "AsExpected";
+inline constexpr std::string_view kReasonShardsFailing = "ShardsFailing";
+inline constexpr std::string_view kReasonPausedByUser = "PausedByUser";
+inline constexpr std::string_view kReasonReconciling = "Reconciling";
+
+enum class ShardPhase { Pending, Progressing, Ready, Failed };
+const char* to_string(ShardPhase phase);
+
+// What the reconciler saw of the shard's Deployment.
+struct DeploymentFacts {
+  bool exists = false;
+  int64_t generation = 0;           // metadata.generation
+  int64_t observed_generation = 0;  // status.observedGeneration
+  int64_t desired_replicas = 1;     // spec.replicas
+  int64_t replicas = 0;             // status.replicas (old and new pods)
+  int64_t updated_replicas = 0;
+  int64_t available_replicas = 0;
+  bool progress_deadline_exceeded = false;  // condition Progressing=False, ProgressDeadlineExceeded
+  std::string config_hash;  // the live pod template's config-hash annotation
+};
+// Reads those facts from a Deployment object; null or non-object = missing.
+DeploymentFacts deployment_facts(const nlohmann::json& deployment);
+
+// Everything that decides one shard's phase. Problems are messages without
+// secret values; the first present one (in this order) decides.
+struct ShardFacts {
+  std::vector<FieldError> spec_errors;                // Failed, InvalidSpec
+  std::optional<std::string> secret_problem;          // Pending, SecretNotFound
+  std::optional<std::string> database_url_problem;    // Failed, InvalidDatabaseURL
+  std::optional<std::string> stream_conflict;         // Failed, ReplicationStreamConflict
+  // Reported (reason StorageShrinkNotSupported) while the phase still
+  // follows the Deployment, which keeps running on the unchanged PVC.
+  std::optional<std::string> storage_shrink;
+  DeploymentFacts deployment;
+  // The config hash the operator wants on the pod template (config_hash.h);
+  // when given and different from the live one, the shard is not "updated"
+  // yet (or, while paused, runs an older template).
+  std::optional<std::string> desired_config_hash;
+};
+
+// "Secret \"pg-0\" not found" / "Secret \"pg-0\" has no key \"url\"" (names only).
+std::string secret_not_found_message(const SecretKeyRef& ref);
+std::string secret_key_missing_message(const SecretKeyRef& ref);
+// A message when `desired` is smaller than the PVC's `current` request; none
+// when it grows, stays or either side is not a quantity.
+std::optional<std::string> storage_shrink_problem(const std::string& desired, const std::string& current);
+
+struct ShardStatus {
+  std::string name;
+  ShardPhase phase = ShardPhase::Pending;
+  bool ready = false;
+  std::string reason;
+  std::string message;
+  std::string instance_id;
+  std::string replication_stream_id;
+  std::string url;
+
+  // Counts toward Degraded=True: a problem a user has to fix or look at.
+  bool failing() const;
+  friend bool operator==(const ShardStatus& a, const ShardStatus& b);
+};
+
+ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const ShardFacts& facts,
+                                 std::string_view cluster_domain);
+
+// metav1.Condition.
+struct Condition {
+  std::string type;
+  std::string status;  // "True" | "False" | "Unknown"
+  std::string reason;
+  std::string message;
+  int64_t observed_generation = 0;
+  std::string last_transition_time;  // RFC 3339
+
+  friend bool operator==(const Condition& a, const Condition& b);
+};
+
+// Ready, Progressing, Degraded and Paused, in that order, with
+// observedGeneration = set.generation and no lastTransitionTime (see
+// merge_conditions). `set_wide_errors` non-empty means the spec as a whole
+// is refused: Ready=False and Degraded=True with reason InvalidSpec.
+std::vector<Condition> compute_set_conditions(const ShardSet& set,
+                                              const std::vector<ShardStatus>& shards,
+                                              const std::vector<FieldError>& set_wide_errors);
+
+// `next` with each condition's lastTransitionTime taken from `previous` when
+// a condition of that type had the same status there, else `now`.
+std::vector<Condition> merge_conditions(const std::vector<Condition>& previous,
+                                        std::vector<Condition> next, std::string_view now);
+
+struct RetainedVolume {
+  std::string shard;
+  std::string persistent_volume_claim;
+  friend bool operator==(const RetainedVolume& a, const RetainedVolume& b) {
+    return a.shard == b.shard && a.persistent_volume_claim == b.persistent_volume_claim;
+  }
+};
+
+struct ShardSetStatus {
+  int64_t observed_generation = 0;
+  int64_t shard_count = 0;
+  int64_t ready_shards = 0;
+  std::string routing_config_map;
+  std::vector<Condition> conditions;
+  std::vector<ShardStatus> shards;              // spec order
+  std::vector<RetainedVolume> retained_volumes;  // sorted by shard name
+};
+
+// The whole status: counts, conditions merged with `previous_status`'s (a
+// status JSON as read from the API server; null when there is none), shard
+// statuses in the order given, retained volumes sorted.
+ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shards,
+                              std::vector<RetainedVolume> retained_volumes,
+                              const std::vector<FieldError>& set_wide_errors,
+                              const nlohmann::json& previous_status, std::string_view now);
+
+// The status subresource body. Every field is always present (arrays may be
+// empty), so equal statuses give equal JSON.
+nlohmann::json status_to_json(const ShardSetStatus& status);
+std::vector<Condition> conditions_from_json(const nlohmann::json& status);
+nlohmann::json condition_to_json(const Condition& condition);
+
+}  // namespace electric

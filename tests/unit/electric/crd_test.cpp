@@ -1,0 +1,146 @@
+// The CRD file against the C++ constants: one source of truth each, so
+// these tests fail when the two drift apart.
+#include <functional>
+#include <regex>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "electric/constants.h"
+
+namespace electric {
+namespace {
+
+std::string repo_root() {
+  std::string file = __FILE__;  // <root>/tests/unit/electric/crd_test.cpp
+  for (int i = 0; i < 4; ++i) file = file.substr(0, file.find_last_of('/'));
+  return file;
+}
+
+YAML::Node load_crd() { return YAML::LoadFile(repo_root() + "/crds/electric-operator.dev_electricshardsets.yaml"); }
+
+YAML::Node schema() { return load_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]; }
+
+YAML::Node spec_props() { return schema()["properties"]["spec"]["properties"]; }
+
+TEST(Crd, NamesAndScope) {
+  YAML::Node crd = load_crd();
+  EXPECT_EQ(crd["metadata"]["name"].as<std::string>(), std::string(kPlural) + "." + std::string(kGroup));
+  EXPECT_EQ(crd["spec"]["group"].as<std::string>(), kGroup);
+  EXPECT_EQ(crd["spec"]["scope"].as<std::string>(), "Namespaced");
+  YAML::Node names = crd["spec"]["names"];
+  EXPECT_EQ(names["kind"].as<std::string>(), kKind);
+  EXPECT_EQ(names["plural"].as<std::string>(), kPlural);
+  EXPECT_EQ(names["singular"].as<std::string>(), kSingular);
+  EXPECT_EQ(names["shortNames"][0].as<std::string>(), kShortName);
+  EXPECT_EQ(names["categories"][0].as<std::string>(), kCategory);
+  ASSERT_EQ(crd["spec"]["versions"].size(), 1u);
+  YAML::Node v = crd["spec"]["versions"][0];
+  EXPECT_EQ(v["name"].as<std::string>(), kVersion);
+  EXPECT_TRUE(v["served"].as<bool>());
+  EXPECT_TRUE(v["storage"].as<bool>());
+  EXPECT_TRUE(v["subresources"]["status"].IsMap());
+}
+
+TEST(Crd, PrinterColumns) {
+  YAML::Node cols = load_crd()["spec"]["versions"][0]["additionalPrinterColumns"];
+  ASSERT_EQ(cols.size(), 4u);
+  EXPECT_EQ(cols[0]["name"].as<std::string>(), "Shards");
+  EXPECT_EQ(cols[0]["jsonPath"].as<std::string>(), ".status.shardCount");
+  EXPECT_EQ(cols[1]["name"].as<std::string>(), "Ready");
+  EXPECT_EQ(cols[1]["jsonPath"].as<std::string>(), ".status.readyShards");
+  EXPECT_EQ(cols[2]["name"].as<std::string>(), "Status");
+  EXPECT_EQ(cols[2]["jsonPath"].as<std::string>(), ".status.conditions[?(@.type==\"Ready\")].status");
+  EXPECT_EQ(cols[3]["name"].as<std::string>(), "Age");
+}
+
+// kubectl explain reads descriptions: every property must have one.
+void expect_descriptions(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) return;
+  if (path != "metadata" && path.find(".metadata") == std::string::npos) {
+    EXPECT_TRUE(node["description"] && !node["description"].as<std::string>().empty()) << path;
+  }
+  if (node["properties"])
+    for (const auto& p : node["properties"])
+      expect_descriptions(p.second, path.empty() ? p.first.as<std::string>() : path + "." + p.first.as<std::string>());
+  if (node["items"]) expect_descriptions(node["items"], path + "[]");
+}
+
+TEST(Crd, EveryFieldHasADescription) { expect_descriptions(schema(), ""); }
+
+TEST(Crd, DefaultsMatchTheOperatorsConstants) {
+  YAML::Node s = spec_props();
+  EXPECT_EQ(s["image"]["default"].as<std::string>(), kDefaultImage);
+  EXPECT_EQ(s["imagePullPolicy"]["default"].as<std::string>(), kDefaultImagePullPolicy);
+  EXPECT_EQ(s["storage"]["properties"]["size"]["default"].as<std::string>(), kDefaultStorageSize);
+  EXPECT_EQ(s["storage"]["properties"]["accessModes"]["default"][0].as<std::string>(), kDefaultAccessMode);
+  EXPECT_EQ(s["service"]["properties"]["type"]["default"].as<std::string>(), kDefaultServiceType);
+  EXPECT_EQ(s["service"]["properties"]["port"]["default"].as<int>(), kDefaultServicePort);
+  EXPECT_EQ(s["persistentVolumeClaimRetentionPolicy"]["properties"]["whenDeleted"]["default"].as<std::string>(),
+            kRetentionRetain);
+  EXPECT_EQ(s["persistentVolumeClaimRetentionPolicy"]["properties"]["whenShardRemoved"]["default"].as<std::string>(),
+            kRetentionRetain);
+  EXPECT_FALSE(s["paused"]["default"].as<bool>());
+}
+
+TEST(Crd, LimitsMatchTheOperatorsConstants) {
+  YAML::Node shards = spec_props()["shards"];
+  EXPECT_EQ(shards["minItems"].as<int>(), kMinShards);
+  EXPECT_EQ(shards["maxItems"].as<int>(), kMaxShards);
+  EXPECT_EQ(shards["x-kubernetes-list-type"].as<std::string>(), "map");
+  EXPECT_EQ(shards["x-kubernetes-list-map-keys"][0].as<std::string>(), "name");
+  YAML::Node shard = shards["items"]["properties"];
+  EXPECT_EQ(shard["replicationStreamID"]["maxLength"].as<int>(), kMaxStreamIDLength);
+  EXPECT_EQ(shard["name"]["maxLength"].as<int>(), kMaxSetPlusShardNameLength - 1);
+  EXPECT_NE(schema()["x-kubernetes-validations"][1]["rule"].as<std::string>().find(
+                "<= " + std::to_string(kMaxSetPlusShardNameLength)),
+            std::string::npos);
+}
+
+std::set<std::string> quoted_names(const std::string& rule) {
+  std::set<std::string> names;
+  std::regex quoted("'([A-Z_]+)'");
+  for (std::sregex_iterator it(rule.begin(), rule.end(), quoted), end; it != end; ++it) names.insert((*it)[1]);
+  return names;
+}
+
+TEST(Crd, EnvRulesListExactlyTheManagedNames) {
+  std::set<std::string> managed(kManagedEnvNames.begin(), kManagedEnvNames.end());
+  YAML::Node s = spec_props();
+  for (YAML::Node env : {s["template"]["properties"]["env"], s["shards"]["items"]["properties"]["env"]}) {
+    // The rule sits on each item, so the error names the entry and the cost
+    // stays linear (a list-level messageExpression exceeded the CRD budget).
+    YAML::Node rule = env["items"]["x-kubernetes-validations"][0];
+    EXPECT_EQ(quoted_names(rule["rule"].as<std::string>()), managed);
+    for (const char* text : {"message", "messageExpression"})
+      for (const auto& name : managed)
+        EXPECT_NE(rule[text].as<std::string>().find(name), std::string::npos) << text << " " << name;
+    EXPECT_EQ(env["items"]["required"][0].as<std::string>(), "name");
+  }
+}
+
+TEST(Crd, EveryCelRuleHasAMessage) {
+  std::function<void(const YAML::Node&)> walk = [&](const YAML::Node& n) {
+    if (n.IsMap()) {
+      if (n["x-kubernetes-validations"]) {
+        for (const auto& v : n["x-kubernetes-validations"]) {
+          EXPECT_TRUE(v["message"] && !v["message"].as<std::string>().empty()) << v["rule"].as<std::string>();
+        }
+      }
+      // Cost: every string a rule reads needs a maxLength, every list a maxItems.
+      if (n["type"] && n["type"].IsScalar() && n["type"].as<std::string>() == "string" &&
+          n["x-kubernetes-validations"]) {
+        EXPECT_TRUE(n["maxLength"]) << n["description"].as<std::string>();
+      }
+      for (const auto& kv : n) walk(kv.second);
+    } else if (n.IsSequence()) {
+      for (const auto& item : n) walk(item);
+    }
+  };
+  walk(schema());
+}
+
+}  // namespace
+}  // namespace electric

@@ -1,0 +1,744 @@
+#include "electric/reconcile_plan.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "electric/config_hash.h"
+#include "electric/digest.h"
+#include "electric/secret_values.h"
+#include "fixtures.h"
+
+namespace electric {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+const std::string kUrl0 = "postgresql://app:pw0-s3cret@db0.prod:5432/app";
+const std::string kUrl1 = "postgresql://app:pw1-s3cret@db1.prod/app";
+const std::string kPooled1 = "postgresql://app:pw1-s3cret@pool1.prod:6432/app";
+const std::string kUrl2 = "postgres://app:pw2-s3cret@db2.prod/app";
+const std::string kGeneratedApiSecret = "generated-api-secret-value";
+const std::string kT1 = "2024-06-01T00:00:00Z";
+const std::string kT2 = "2024-06-02T00:00:00Z";
+
+// "Kind/name" of each apply body, in order.
+std::vector<std::string> applied(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const auto& obj : plan.apply) out.push_back(obj.value("kind", "") + "/" + obj["metadata"].value("name", ""));
+  return out;
+}
+
+std::vector<std::string> removed(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const auto& r : plan.remove) out.push_back(r.kind + "/" + r.name + "@" + r.uid);
+  return out;
+}
+
+const json* find_applied(const Plan& plan, const std::string& kind, const std::string& name) {
+  for (const auto& obj : plan.apply)
+    if (obj.value("kind", "") == kind && obj["metadata"].value("name", "") == name) return &obj;
+  return nullptr;
+}
+
+// Every applied object labelled as belonging to `shard`.
+std::vector<std::string> applied_for_shard(const Plan& plan, const std::string& shard) {
+  std::vector<std::string> out;
+  for (const auto& obj : plan.apply) {
+    const json& labels = obj["metadata"]["labels"];
+    if (labels.value("electric-operator.dev/shard", "") == shard)
+      out.push_back(obj.value("kind", "") + "/" + obj["metadata"].value("name", ""));
+  }
+  return out;
+}
+
+std::map<std::string, std::string> decoded_data(const json& secret) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : secret["data"].items()) {
+    auto plain = base64_decode(value.get<std::string>());
+    out[key] = plain ? *plain : "<not base64>";
+  }
+  return out;
+}
+
+const json& condition(const json& status, const std::string& type) {
+  for (const auto& c : status["conditions"])
+    if (c["type"] == type) return c;
+  static const json none;
+  ADD_FAILURE() << "no condition " << type;
+  return none;
+}
+
+const json& shard_status(const Plan& plan, const std::string& name) {
+  for (const auto& s : plan.status["shards"])
+    if (s["name"] == name) return s;
+  static const json none;
+  ADD_FAILURE() << "no status for shard " << name;
+  return none;
+}
+
+bool has_event(const Plan& plan, const std::string& type, const std::string& reason) {
+  for (const auto& e : plan.events)
+    if (e.type == type && e.reason == reason) return true;
+  return false;
+}
+
+// Everything the plan says, except the data of the Secrets it applies (which
+// is where secret values belong, base64-encoded).
+std::string dump_without_secret_data(const Plan& plan) {
+  json out;
+  for (json obj : plan.apply) {
+    if (obj.value("kind", "") == "Secret") obj.erase("data");
+    out["apply"].push_back(obj);
+  }
+  for (const auto& r : plan.remove) out["remove"].push_back({r.kind, r.name, r.uid});
+  for (const auto& e : plan.events) out["events"].push_back({e.type, e.reason, e.message});
+  for (const auto& s : plan.shards) out["shards"].push_back({s.name, s.reason, s.message, s.url});
+  out["status"] = plan.status;
+  return out.dump();
+}
+
+json plan_json(const Plan& plan) {
+  json out = {{"apply", plan.apply}, {"status", plan.status}};
+  out["remove"] = json::array();
+  for (const auto& r : plan.remove) out["remove"].push_back({r.kind, r.name, r.uid});
+  out["events"] = json::array();
+  for (const auto& e : plan.events) out["events"].push_back({e.type, e.reason, e.message});
+  out["shards"] = json::array();
+  for (const auto& s : plan.shards)
+    out["shards"].push_back({s.name, to_string(s.phase), s.ready, s.reason, s.message, s.instance_id,
+                             s.replication_stream_id, s.url});
+  return out;
+}
+
+// A Deployment as the API server would report it once the Deployment
+// controller rolled out `desired` and its pod is available.
+json rolled_out(json desired, int64_t generation = 3) {
+  desired["metadata"]["generation"] = generation;
+  desired["status"] = {{"observedGeneration", generation},
+                       {"replicas", 1},
+                       {"updatedReplicas", 1},
+                       {"readyReplicas", 1},
+                       {"availableReplicas", 1}};
+  return desired;
+}
+
+json live_pvc(const std::string& size) {
+  return {{"metadata", {{"name", "ignored"}}},
+          {"spec", {{"accessModes", {"ReadWriteOnce"}},
+                    {"resources", {{"requests", {{"storage", size}}}}},
+                    {"storageClassName", "fast"},
+                    {"volumeName", "pv-123"}}},
+          {"status", {{"phase", "Bound"}}}};
+}
+
+class PlanReconcileTest : public ::testing::Test {
+ protected:
+  PlanReconcileTest() : object_(electric_test::sample_object()) {
+    put("pg-shard-0", {{"url", kUrl0}});
+    put("pg-shard-1", {{"url", kUrl1}, {"pooled", kPooled1}});
+    put("pg-shard-2", {{"url", kUrl2}});
+    observed_.generated_api_secret = kGeneratedApiSecret;
+    observed_.now = kT1;
+  }
+
+  void put(const std::string& name, std::map<std::string, std::string> values) {
+    json data = json::object();
+    for (const auto& [k, v] : values) data[k] = base64_encode(v);
+    secrets_[name] = {{"metadata", {{"name", name}, {"namespace", "prod"}}}, {"data", data}};
+  }
+
+  SecretReader reader() const {
+    return [this](const SecretKeyRef& ref) {
+      auto it = secrets_.find(ref.name);
+      return it == secrets_.end() ? SecretLookup{} : lookup_secret_key(it->second, ref.key);
+    };
+  }
+
+  ParsedShardSet parsed() const { return parse_shard_set(object_); }
+
+  Plan plan(const json& previous_status = json()) {
+    observed_.read_secret = reader();
+    return plan_reconcile(parsed(), observed_, previous_status);
+  }
+
+  void add_child(const std::string& kind, const std::string& name, const std::string& shard,
+                 const std::string& uid, bool owned = true) {
+    observed_.children.push_back({kind, name, shard, uid, owned});
+  }
+
+  json object_;
+  std::map<std::string, json> secrets_;
+  Observed observed_;
+};
+
+// --- The happy path ----------------------------------------------------------
+
+TEST_F(PlanReconcileTest, AppliesEveryChildInSafeOrder) {
+  Plan p = plan();
+  EXPECT_THAT(applied(p),
+              ElementsAre("Secret/myapp-shard-0", "Secret/myapp-shard-1", "Secret/myapp-shard-2",
+                          "PersistentVolumeClaim/myapp-shard-0-data", "PersistentVolumeClaim/myapp-shard-1-data",
+                          "PersistentVolumeClaim/myapp-shard-2-data", "Service/myapp-shard-0",
+                          "Service/myapp-shard-1", "Service/myapp-shard-2", "Deployment/myapp-shard-0",
+                          "Deployment/myapp-shard-1", "Deployment/myapp-shard-2", "ConfigMap/myapp-routing"));
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_THAT(p.events, IsEmpty());
+  for (const auto& obj : p.apply) EXPECT_EQ(obj["metadata"]["namespace"], "prod") << obj.dump();
+}
+
+TEST_F(PlanReconcileTest, ShardSecretsCopyValuesFromTheReferencedSecrets) {
+  Plan p = plan();
+  using Data = std::map<std::string, std::string>;
+  EXPECT_EQ(decoded_data(*find_applied(p, "Secret", "myapp-shard-0")),
+            (Data{{"DATABASE_URL", kUrl0}, {"ELECTRIC_SECRET", kGeneratedApiSecret}}));
+  EXPECT_EQ(decoded_data(*find_applied(p, "Secret", "myapp-shard-1")),
+            (Data{{"DATABASE_URL", kUrl1},
+                  {"ELECTRIC_POOLED_DATABASE_URL", kPooled1},
+                  {"ELECTRIC_SECRET", kGeneratedApiSecret}}));
+  EXPECT_EQ(decoded_data(*find_applied(p, "Secret", "myapp-shard-2")),
+            (Data{{"DATABASE_URL", kUrl2}, {"ELECTRIC_SECRET", kGeneratedApiSecret}}));
+  for (const auto& obj : p.apply) {
+    EXPECT_FALSE(obj["metadata"]["labels"].contains("app.kubernetes.io/instance"));
+    EXPECT_FALSE(obj["metadata"]["labels"].contains("team"));
+  }
+}
+
+TEST_F(PlanReconcileTest, PvcOwnerReferenceOnlyUnderWhenDeletedDelete) {
+  Plan retain = plan();
+  for (const char* name : {"myapp-shard-0-data", "myapp-shard-1-data", "myapp-shard-2-data"}) {
+    const json* pvc = find_applied(retain, "PersistentVolumeClaim", name);
+    ASSERT_NE(pvc, nullptr);
+    EXPECT_FALSE(pvc->at("metadata").contains("ownerReferences")) << name;
+    EXPECT_EQ((*pvc)["spec"]["resources"]["requests"]["storage"], "10Gi");
+  }
+  // Every other child is owned by the set.
+  for (const auto& obj : retain.apply) {
+    if (obj["kind"] == "PersistentVolumeClaim") continue;
+    ASSERT_TRUE(obj["metadata"].contains("ownerReferences")) << obj["metadata"]["name"];
+    EXPECT_EQ(obj["metadata"]["ownerReferences"][0]["uid"], "1111-2222");
+    EXPECT_EQ(obj["metadata"]["ownerReferences"][0]["controller"], true);
+  }
+
+  object_["spec"]["persistentVolumeClaimRetentionPolicy"] = {{"whenDeleted", "Delete"}};
+  Plan del = plan();
+  for (const char* name : {"myapp-shard-0-data", "myapp-shard-1-data", "myapp-shard-2-data"}) {
+    const json* pvc = find_applied(del, "PersistentVolumeClaim", name);
+    ASSERT_NE(pvc, nullptr);
+    ASSERT_TRUE(pvc->at("metadata").contains("ownerReferences")) << name;
+    EXPECT_EQ((*pvc)["metadata"]["ownerReferences"][0]["uid"], "1111-2222");
+    EXPECT_EQ((*pvc)["metadata"]["ownerReferences"][0]["blockOwnerDeletion"], true);
+  }
+}
+
+TEST_F(PlanReconcileTest, DeploymentsCarryTheConfigHashOfTheirInputs) {
+  Plan p = plan();
+  ShardSet set = parsed().set;
+  const std::vector<ShardSecretValues> values = {
+      {kUrl0, kGeneratedApiSecret, std::nullopt},
+      {kUrl1, kGeneratedApiSecret, kPooled1},
+      {kUrl2, kGeneratedApiSecret, std::nullopt},
+  };
+  std::set<std::string> hashes;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const json* d = find_applied(p, "Deployment", "myapp-shard-" + std::to_string(i));
+    ASSERT_NE(d, nullptr);
+    const json& annotations = (*d)["spec"]["template"]["metadata"]["annotations"];
+    ASSERT_TRUE(annotations.contains("electric-operator.dev/config-hash"));
+    const std::string hash = annotations["electric-operator.dev/config-hash"];
+    EXPECT_EQ(hash.size(), 64u);
+    EXPECT_EQ(hash, compute_config_hash(set, set.spec.shards[i], values[i]));
+    hashes.insert(hash);
+  }
+  EXPECT_EQ(hashes.size(), 3u);
+
+  // A changed database URL rolls only that shard's pod.
+  put("pg-shard-0", {{"url", "postgresql://app:rotated@db0.prod:5432/app"}});
+  Plan rotated = plan();
+  auto hash_of = [](const Plan& plan, const std::string& name) {
+    return (*find_applied(plan, "Deployment", name))["spec"]["template"]["metadata"]["annotations"]
+        ["electric-operator.dev/config-hash"];
+  };
+  EXPECT_NE(hash_of(rotated, "myapp-shard-0"), hash_of(p, "myapp-shard-0"));
+  EXPECT_EQ(hash_of(rotated, "myapp-shard-1"), hash_of(p, "myapp-shard-1"));
+}
+
+TEST_F(PlanReconcileTest, NotReadyWhileDeploymentsAreMissing) {
+  Plan p = plan();
+  EXPECT_EQ(p.status["observedGeneration"], 7);
+  EXPECT_EQ(p.status["shardCount"], 3);
+  EXPECT_EQ(p.status["readyShards"], 0);
+  EXPECT_EQ(p.status["routingConfigMap"], "myapp-routing");
+  EXPECT_EQ(p.status["retainedVolumes"], json::array());
+  EXPECT_EQ(condition(p.status, "Ready")["status"], "False");
+  EXPECT_EQ(condition(p.status, "Ready")["reason"], "ShardsNotReady");
+  EXPECT_EQ(condition(p.status, "Ready")["message"], "0/3 shards ready");
+  EXPECT_EQ(condition(p.status, "Ready")["observedGeneration"], 7);
+  EXPECT_EQ(condition(p.status, "Ready")["lastTransitionTime"], kT1);
+  EXPECT_EQ(condition(p.status, "Progressing")["status"], "True");
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "False");
+  EXPECT_EQ(condition(p.status, "Paused")["status"], "False");
+  ASSERT_EQ(p.shards.size(), 3u);
+  for (const auto& s : p.shards) {
+    EXPECT_EQ(s.phase, ShardPhase::Progressing) << s.name;
+    EXPECT_FALSE(s.ready);
+  }
+  const json& s2 = shard_status(p, "2");
+  EXPECT_EQ(s2["instanceID"], "prod/myapp-shard-2");
+  EXPECT_EQ(s2["replicationStreamID"], "custom_two");
+  EXPECT_EQ(s2["url"], "http://myapp-shard-2.prod.svc.cluster.local:3000");
+  EXPECT_EQ(shard_status(p, "0")["replicationStreamID"], "prod_myapp_0");
+
+  const json* cm = find_applied(p, "ConfigMap", "myapp-routing");
+  ASSERT_NE(cm, nullptr);
+  json shards = json::parse((*cm)["data"]["shards.json"].get<std::string>())["shards"];
+  for (const auto& s : shards) EXPECT_EQ(s["ready"], false);
+}
+
+TEST_F(PlanReconcileTest, ReadyWhenEveryDeploymentIsAvailableAndUpdated) {
+  Plan first = plan();
+  for (const auto& obj : first.apply)
+    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = rolled_out(obj);
+  Plan p = plan(first.status);
+  EXPECT_EQ(p.status["readyShards"], 3);
+  EXPECT_EQ(condition(p.status, "Ready")["status"], "True");
+  EXPECT_EQ(condition(p.status, "Ready")["reason"], "AllShardsReady");
+  EXPECT_EQ(condition(p.status, "Ready")["message"], "3/3 shards ready");
+  EXPECT_EQ(condition(p.status, "Progressing")["status"], "False");
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "False");
+  for (const auto& s : p.shards) {
+    EXPECT_EQ(s.phase, ShardPhase::Ready) << s.name;
+    EXPECT_TRUE(s.ready);
+  }
+  json shards = json::parse((*find_applied(p, "ConfigMap", "myapp-routing"))["data"]["shards.json"].get<std::string>())["shards"];
+  ASSERT_EQ(shards.size(), 3u);
+  for (const auto& s : shards) EXPECT_EQ(s["ready"], true);
+}
+
+TEST_F(PlanReconcileTest, NotReadyUntilTheDeploymentControllerCaughtUp) {
+  Plan first = plan();
+  for (const auto& obj : first.apply)
+    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = rolled_out(obj);
+  observed_.deployments["myapp-shard-1"]["metadata"]["generation"] = 4;  // observedGeneration 3
+  Plan p = plan();
+  EXPECT_EQ(p.status["readyShards"], 2);
+  EXPECT_EQ(condition(p.status, "Ready")["status"], "False");
+  EXPECT_EQ(condition(p.status, "Ready")["message"], "2/3 shards ready");
+  EXPECT_EQ(shard_status(p, "1")["phase"], "Progressing");
+}
+
+TEST_F(PlanReconcileTest, ADeploymentWithAnOlderConfigHashIsNotReady) {
+  Plan first = plan();
+  for (const auto& obj : first.apply)
+    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = rolled_out(obj);
+  // The database URL changes: the live pod still runs with the old one.
+  put("pg-shard-0", {{"url", "postgresql://app:rotated@db0.prod:5432/app"}});
+  Plan p = plan();
+  EXPECT_EQ(shard_status(p, "0")["phase"], "Progressing");
+  EXPECT_EQ(shard_status(p, "0")["ready"], false);
+  EXPECT_EQ(shard_status(p, "1")["ready"], true);
+  EXPECT_EQ(p.status["readyShards"], 2);
+  EXPECT_EQ(condition(p.status, "Ready")["status"], "False");
+}
+
+// --- Bad input -----------------------------------------------------------------
+
+TEST_F(PlanReconcileTest, MissingSecretLeavesThatShardPendingAndTheOthersRendered) {
+  secrets_.erase("pg-shard-1");
+  Plan p = plan();
+  const json& s1 = shard_status(p, "1");
+  EXPECT_EQ(s1["phase"], "Pending");
+  EXPECT_EQ(s1["reason"], "SecretNotFound");
+  EXPECT_EQ(s1["message"], "Secret \"pg-shard-1\" not found");
+  EXPECT_THAT(applied_for_shard(p, "1"), IsEmpty());
+  EXPECT_THAT(applied_for_shard(p, "0"),
+              ElementsAre("Secret/myapp-shard-0", "PersistentVolumeClaim/myapp-shard-0-data",
+                          "Service/myapp-shard-0", "Deployment/myapp-shard-0"));
+  EXPECT_EQ(applied_for_shard(p, "2").size(), 4u);
+  EXPECT_NE(find_applied(p, "ConfigMap", "myapp-routing"), nullptr);
+
+  const json& degraded = condition(p.status, "Degraded");
+  EXPECT_EQ(degraded["status"], "True");
+  EXPECT_EQ(degraded["reason"], "ShardsFailing");
+  EXPECT_THAT(degraded["message"].get<std::string>(), HasSubstr("shard \"1\""));
+  EXPECT_THAT(degraded["message"].get<std::string>(), HasSubstr("SecretNotFound"));
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].type, "Warning");
+  EXPECT_EQ(p.events[0].reason, "SecretNotFound");
+  EXPECT_THAT(p.events[0].message, HasSubstr("pg-shard-1"));
+  EXPECT_THAT(p.remove, IsEmpty());
+
+  // Heals by itself once the Secret appears.
+  put("pg-shard-1", {{"url", kUrl1}, {"pooled", kPooled1}});
+  Plan healed = plan(p.status);
+  EXPECT_EQ(applied_for_shard(healed, "1").size(), 4u);
+  EXPECT_EQ(condition(healed.status, "Degraded")["status"], "False");
+  EXPECT_THAT(healed.events, IsEmpty());
+}
+
+TEST_F(PlanReconcileTest, MissingKeyIsSecretNotFoundNamingTheKey) {
+  put("pg-shard-1", {{"url", kUrl1}});  // no "pooled"
+  Plan p = plan();
+  const json& s1 = shard_status(p, "1");
+  EXPECT_EQ(s1["phase"], "Pending");
+  EXPECT_EQ(s1["reason"], "SecretNotFound");
+  EXPECT_EQ(s1["message"], "Secret \"pg-shard-1\" has no key \"pooled\"");
+  EXPECT_THAT(applied_for_shard(p, "1"), IsEmpty());
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+  EXPECT_TRUE(has_event(p, "Warning", "SecretNotFound"));
+}
+
+TEST_F(PlanReconcileTest, InvalidDatabaseUrlFailsTheShardWithoutShowingThePassword) {
+  const std::string password = "Sup3rS3cretPassw0rd";
+  for (const std::string& url : {"mysql://admin:" + password + "@db0/app",
+                                 "postgresql://admin:" + password + "@db0:notaport/app",
+                                 "admin:" + password + "@db0/app", password}) {
+    SCOPED_TRACE(url);
+    put("pg-shard-0", {{"url", url}});
+    Plan p = plan();
+    const json& s0 = shard_status(p, "0");
+    EXPECT_EQ(s0["phase"], "Failed");
+    EXPECT_EQ(s0["reason"], "InvalidDatabaseURL");
+    EXPECT_THAT(s0["message"].get<std::string>(), HasSubstr("pg-shard-0"));
+    EXPECT_THAT(applied_for_shard(p, "0"), IsEmpty());
+    EXPECT_EQ(applied_for_shard(p, "1").size(), 4u);
+    EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+    EXPECT_TRUE(has_event(p, "Warning", "InvalidDatabaseURL"));
+    EXPECT_THAT(dump_without_secret_data(p), Not(HasSubstr(password)));
+    EXPECT_THAT(dump_without_secret_data(p), Not(HasSubstr("admin:")));
+  }
+}
+
+TEST_F(PlanReconcileTest, InvalidPooledUrlFailsTheShard) {
+  put("pg-shard-1", {{"url", kUrl1}, {"pooled", "http://u:pooledpw@pool/app"}});
+  Plan p = plan();
+  EXPECT_EQ(shard_status(p, "1")["reason"], "InvalidDatabaseURL");
+  EXPECT_THAT(shard_status(p, "1")["message"].get<std::string>(), HasSubstr("pooled"));
+  EXPECT_THAT(applied_for_shard(p, "1"), IsEmpty());
+  EXPECT_THAT(dump_without_secret_data(p), Not(HasSubstr("pooledpw")));
+}
+
+TEST_F(PlanReconcileTest, NoSecretValueAppearsOutsideSecretData) {
+  Plan p = plan();
+  const std::string dump = dump_without_secret_data(p);
+  for (const char* value : {"pw0-s3cret", "pw1-s3cret", "pw2-s3cret", "generated-api-secret-value"})
+    EXPECT_THAT(dump, Not(HasSubstr(value)));
+}
+
+TEST_F(PlanReconcileTest, StreamConflictRemovesTheLosersDeploymentAndCreatesNone) {
+  observed_.stream_conflicts[{"prod", "myapp", "2"}] =
+      "replication stream ID \"custom_two\" ... is already used by shard \"0\" of set prod/older";
+  add_child("Deployment", "myapp-shard-2", "2", "uid-d2");
+  add_child("Service", "myapp-shard-2", "2", "uid-s2");
+  observed_.deployments["myapp-shard-2"] = {{"metadata", {{"name", "myapp-shard-2"}, {"generation", 1}}}};
+  Plan p = plan();
+  const json& s2 = shard_status(p, "2");
+  EXPECT_EQ(s2["phase"], "Failed");
+  EXPECT_EQ(s2["reason"], "ReplicationStreamConflict");
+  EXPECT_THAT(s2["message"].get<std::string>(), HasSubstr("prod/older"));
+  EXPECT_EQ(find_applied(p, "Deployment", "myapp-shard-2"), nullptr);
+  EXPECT_THAT(applied_for_shard(p, "2"), IsEmpty());
+  EXPECT_THAT(removed(p), ElementsAre("Deployment/myapp-shard-2@uid-d2"));
+  EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-0"), nullptr);
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+  EXPECT_TRUE(has_event(p, "Warning", "ReplicationStreamConflict"));
+}
+
+TEST_F(PlanReconcileTest, StreamConflictNeverDeletesADeploymentTheSetDoesNotOwn) {
+  observed_.stream_conflicts[{"prod", "myapp", "2"}] = "conflict";
+  add_child("Deployment", "myapp-shard-2", "2", "uid-d2", /*owned=*/false);
+  observed_.deployments["myapp-shard-2"] = {{"metadata", {{"name", "myapp-shard-2"}}}};
+  Plan p = plan();
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_EQ(find_applied(p, "Deployment", "myapp-shard-2"), nullptr);
+}
+
+TEST_F(PlanReconcileTest, StorageShrinkKeepsThePvcAndAppliesTheRest) {
+  observed_.pvcs["myapp-shard-0-data"] = live_pvc("20Gi");  // spec asks for 10Gi
+  observed_.pvcs["myapp-shard-1-data"] = live_pvc("5Gi");   // grows
+  Plan p = plan();
+  EXPECT_EQ(find_applied(p, "PersistentVolumeClaim", "myapp-shard-0-data"), nullptr);
+  EXPECT_THAT(applied_for_shard(p, "0"),
+              ElementsAre("Secret/myapp-shard-0", "Service/myapp-shard-0", "Deployment/myapp-shard-0"));
+  const json* grown = find_applied(p, "PersistentVolumeClaim", "myapp-shard-1-data");
+  ASSERT_NE(grown, nullptr);
+  EXPECT_EQ((*grown)["spec"]["resources"]["requests"]["storage"], "10Gi");
+
+  const json& s0 = shard_status(p, "0");
+  EXPECT_EQ(s0["reason"], "StorageShrinkNotSupported");
+  EXPECT_THAT(s0["message"].get<std::string>(), HasSubstr("20Gi"));
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+  EXPECT_TRUE(has_event(p, "Warning", "StorageShrinkNotSupported"));
+  EXPECT_EQ(shard_status(p, "1")["reason"], "Creating");
+}
+
+TEST_F(PlanReconcileTest, PausedWritesNothing) {
+  object_["spec"]["paused"] = true;
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  add_child("ConfigMap", "old-routing", "", "uid-cm");
+  Plan p = plan();
+  EXPECT_THAT(p.apply, IsEmpty());
+  EXPECT_THAT(p.remove, IsEmpty());
+  const json& paused = condition(p.status, "Paused");
+  EXPECT_EQ(paused["status"], "True");
+  EXPECT_EQ(paused["reason"], "PausedByUser");
+  EXPECT_EQ(condition(p.status, "Ready")["status"], "False");
+  EXPECT_EQ(shard_status(p, "0")["phase"], "Pending");
+  EXPECT_EQ(shard_status(p, "0")["reason"], "Paused");
+}
+
+TEST_F(PlanReconcileTest, PausedStillReportsRetainedVolumes) {
+  object_["spec"]["paused"] = true;
+  add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/true);
+  observed_.pvcs["myapp-shard-9-data"] = live_pvc("10Gi");
+  Plan p = plan();
+  EXPECT_THAT(p.apply, IsEmpty());
+  EXPECT_EQ(p.status["retainedVolumes"],
+            json::parse(R"([{"shard":"9","persistentVolumeClaim":"myapp-shard-9-data"}])"));
+}
+
+TEST_F(PlanReconcileTest, SetWideInvalidSpecWritesNothing) {
+  object_["spec"]["service"] = {{"port", 0}};
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  add_child("ConfigMap", "old-routing", "", "uid-cm");
+  Plan p = plan();
+  EXPECT_THAT(p.apply, IsEmpty());
+  EXPECT_THAT(p.remove, IsEmpty());
+  const json& degraded = condition(p.status, "Degraded");
+  EXPECT_EQ(degraded["status"], "True");
+  EXPECT_EQ(degraded["reason"], "InvalidSpec");
+  EXPECT_THAT(degraded["message"].get<std::string>(), HasSubstr("spec.service.port"));
+  EXPECT_EQ(condition(p.status, "Ready")["status"], "False");
+  EXPECT_EQ(condition(p.status, "Ready")["reason"], "InvalidSpec");
+  EXPECT_TRUE(has_event(p, "Warning", "InvalidSpec"));
+}
+
+TEST_F(PlanReconcileTest, ShardSpecErrorFailsOnlyThatShard) {
+  object_["spec"]["shards"][1]["env"] = json::parse(R"([{"name":"DATABASE_URL","value":"x"}])");
+  Plan p = plan();
+  EXPECT_EQ(shard_status(p, "1")["phase"], "Failed");
+  EXPECT_EQ(shard_status(p, "1")["reason"], "InvalidSpec");
+  EXPECT_THAT(applied_for_shard(p, "1"), IsEmpty());
+  EXPECT_EQ(applied_for_shard(p, "0").size(), 4u);
+  EXPECT_TRUE(has_event(p, "Warning", "InvalidSpec"));
+}
+
+TEST_F(PlanReconcileTest, BeingDeletedWritesNothing) {
+  object_["metadata"]["deletionTimestamp"] = "2024-06-01T00:00:00Z";
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  Plan p = plan();
+  EXPECT_THAT(p.apply, IsEmpty());
+  EXPECT_THAT(p.remove, IsEmpty());
+}
+
+// --- Removal ---------------------------------------------------------------------
+
+TEST_F(PlanReconcileTest, RemovedShardLosesItsChildrenButKeepsItsVolumeUnderRetain) {
+  add_child("Secret", "myapp-shard-9", "9", "uid-sec9");
+  add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/false);
+  add_child("Service", "myapp-shard-9", "9", "uid-svc9");
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  add_child("Deployment", "myapp-shard-0", "0", "uid-d0");  // in spec: stays
+  add_child("Secret", "myapp-api-secret", "", "uid-api");    // per set: stays
+  observed_.pvcs["myapp-shard-9-data"] = live_pvc("10Gi");
+  Plan p = plan();
+  EXPECT_THAT(removed(p), ElementsAre("Secret/myapp-shard-9@uid-sec9", "Service/myapp-shard-9@uid-svc9",
+                                      "Deployment/myapp-shard-9@uid-d9"));
+  EXPECT_EQ(p.status["retainedVolumes"],
+            json::parse(R"([{"shard":"9","persistentVolumeClaim":"myapp-shard-9-data"}])"));
+  // Already without an ownerReference: nothing to apply for it.
+  EXPECT_EQ(find_applied(p, "PersistentVolumeClaim", "myapp-shard-9-data"), nullptr);
+  EXPECT_TRUE(has_event(p, "Normal", "ShardRemoved"));
+  EXPECT_EQ(p.status["shardCount"], 3);
+}
+
+TEST_F(PlanReconcileTest, RetainedVolumeStillOwnedIsAppliedWithoutItsOwnerReference) {
+  add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/true);
+  observed_.pvcs["myapp-shard-9-data"] = live_pvc("30Gi");
+  Plan p = plan();
+  EXPECT_THAT(p.remove, IsEmpty());
+  const json* pvc = find_applied(p, "PersistentVolumeClaim", "myapp-shard-9-data");
+  ASSERT_NE(pvc, nullptr);
+  EXPECT_FALSE((*pvc)["metadata"].contains("ownerReferences"));
+  // The live spec is kept: an apply must not touch the bound volume's fields.
+  EXPECT_EQ((*pvc)["spec"]["resources"]["requests"]["storage"], "30Gi");
+  EXPECT_EQ((*pvc)["spec"]["storageClassName"], "fast");
+  EXPECT_EQ((*pvc)["metadata"]["labels"]["electric-operator.dev/shard"], "9");
+  // After the in-spec PVCs, before the Services.
+  const std::vector<std::string> order = applied(p);
+  auto at = [&](const std::string& s) { return std::find(order.begin(), order.end(), s) - order.begin(); };
+  EXPECT_GT(at("PersistentVolumeClaim/myapp-shard-9-data"), at("PersistentVolumeClaim/myapp-shard-2-data"));
+  EXPECT_LT(at("PersistentVolumeClaim/myapp-shard-9-data"), at("Service/myapp-shard-0"));
+  EXPECT_EQ(p.status["retainedVolumes"].size(), 1u);
+  EXPECT_TRUE(has_event(p, "Normal", "VolumeRetained"));
+}
+
+TEST_F(PlanReconcileTest, RemovedShardVolumeIsDeletedUnderWhenShardRemovedDelete) {
+  object_["spec"]["persistentVolumeClaimRetentionPolicy"] = {{"whenShardRemoved", "Delete"}};
+  // Created under whenDeleted: Retain, so it has no ownerReference: still ours.
+  add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/false);
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  Plan p = plan();
+  EXPECT_THAT(removed(p), ElementsAre("PersistentVolumeClaim/myapp-shard-9-data@uid-p9",
+                                      "Deployment/myapp-shard-9@uid-d9"));
+  EXPECT_EQ(p.status["retainedVolumes"], json::array());
+}
+
+TEST_F(PlanReconcileTest, RemovedShardChildrenTheSetDoesNotOwnAreLeftAlone) {
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9", /*owned=*/false);
+  add_child("Service", "myapp-shard-9", "9", "uid-s9", /*owned=*/false);
+  Plan p = plan();
+  EXPECT_THAT(p.remove, IsEmpty());
+}
+
+TEST_F(PlanReconcileTest, RenamedRoutingConfigMapRemovesTheOldOne) {
+  object_["spec"]["routing"] = {{"configMapName", "myapp-routes"}};
+  add_child("ConfigMap", "myapp-routing", "", "uid-old");
+  add_child("ConfigMap", "myapp-routes", "", "uid-new");
+  add_child("ConfigMap", "not-ours", "", "uid-foreign", /*owned=*/false);
+  Plan p = plan();
+  EXPECT_NE(find_applied(p, "ConfigMap", "myapp-routes"), nullptr);
+  EXPECT_EQ(find_applied(p, "ConfigMap", "myapp-routing"), nullptr);
+  EXPECT_EQ(applied(p).back(), "ConfigMap/myapp-routes");
+  EXPECT_THAT(removed(p), ElementsAre("ConfigMap/myapp-routing@uid-old"));
+  EXPECT_EQ(p.status["routingConfigMap"], "myapp-routes");
+}
+
+// --- ELECTRIC_SECRET ---------------------------------------------------------------
+
+TEST_F(PlanReconcileTest, ApiSecretRefSuppliesElectricSecret) {
+  object_["spec"]["apiSecretRef"] = {{"name", "electric-api"}, {"key", "token"}};
+  put("electric-api", {{"token", "users-own-api-secret"}});
+  Plan p = plan();
+  for (const char* name : {"myapp-shard-0", "myapp-shard-1", "myapp-shard-2"}) {
+    const json* secret = find_applied(p, "Secret", name);
+    ASSERT_NE(secret, nullptr);
+    EXPECT_EQ(decoded_data(*secret)["ELECTRIC_SECRET"], "users-own-api-secret");
+  }
+  EXPECT_THAT(dump_without_secret_data(p), Not(HasSubstr("users-own-api-secret")));
+
+  secrets_.erase("electric-api");
+  Plan missing = plan();
+  for (const auto& s : missing.shards) {
+    EXPECT_EQ(s.phase, ShardPhase::Pending);
+    EXPECT_EQ(s.reason, "SecretNotFound");
+    EXPECT_EQ(s.message, "Secret \"electric-api\" not found");
+  }
+  EXPECT_THAT(applied(missing), ElementsAre("ConfigMap/myapp-routing"));
+}
+
+TEST_F(PlanReconcileTest, NoGeneratedApiSecretYetLeavesShardsPending) {
+  observed_.generated_api_secret.reset();
+  Plan p = plan();
+  for (const auto& s : p.shards) {
+    EXPECT_EQ(s.phase, ShardPhase::Pending) << s.name;
+    EXPECT_EQ(s.reason, "SecretNotFound");
+    EXPECT_THAT(s.message, HasSubstr("myapp-api-secret"));
+    EXPECT_THAT(s.message, HasSubstr("apiSecretRef"));
+  }
+  EXPECT_THAT(applied(p), ElementsAre("ConfigMap/myapp-routing"));
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+}
+
+// --- Status bookkeeping --------------------------------------------------------------
+
+TEST_F(PlanReconcileTest, LastTransitionTimeChangesOnlyWithTheConditionStatus) {
+  Plan first = plan();
+  for (const auto& c : first.status["conditions"]) EXPECT_EQ(c["lastTransitionTime"], kT1);
+
+  observed_.now = kT2;
+  Plan same = plan(first.status);
+  EXPECT_EQ(same.status, first.status);  // nothing changed: nothing to write
+
+  for (const auto& obj : first.apply)
+    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = rolled_out(obj);
+  Plan ready = plan(first.status);
+  EXPECT_EQ(condition(ready.status, "Ready")["status"], "True");
+  EXPECT_EQ(condition(ready.status, "Ready")["lastTransitionTime"], kT2);
+  EXPECT_EQ(condition(ready.status, "Progressing")["lastTransitionTime"], kT2);  // True -> False
+  EXPECT_EQ(condition(ready.status, "Degraded")["lastTransitionTime"], kT1);
+  EXPECT_EQ(condition(ready.status, "Paused")["lastTransitionTime"], kT1);
+}
+
+TEST_F(PlanReconcileTest, SameInputGivesTheSamePlan) {
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", true);
+  observed_.pvcs["myapp-shard-9-data"] = live_pvc("10Gi");
+  secrets_.erase("pg-shard-2");
+  Plan a = plan();
+  Plan b = plan();
+  EXPECT_EQ(plan_json(a).dump(), plan_json(b).dump());
+  EXPECT_EQ(plan_json(a), plan_json(b));
+}
+
+// --- Conflict identities ---------------------------------------------------------------
+
+TEST_F(PlanReconcileTest, ShardIdentitiesOfEveryShardWithAUsableUrl) {
+  auto ids = shard_identities(parsed(), reader());
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids[0].key, (ShardKey{"prod", "myapp", "0"}));
+  EXPECT_EQ(ids[0].stream_id, "prod_myapp_0");
+  EXPECT_EQ(ids[0].set_creation_timestamp, "2024-05-01T12:00:00Z");
+  EXPECT_EQ(ids[0].database, (DatabaseLocation{"db0.prod", 5432, "app"}));
+  EXPECT_EQ(ids[2].stream_id, "custom_two");
+  EXPECT_EQ(ids[2].database, (DatabaseLocation{"db2.prod", 5432, "app"}));
+}
+
+TEST_F(PlanReconcileTest, ShardIdentitiesSkipBadUrlsAndMissingSecrets) {
+  put("pg-shard-0", {{"url", "mysql://u:pw@db/app"}});
+  secrets_.erase("pg-shard-1");
+  auto ids = shard_identities(parsed(), reader());
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(ids[0].key.shard, "2");
+
+  put("pg-shard-2", {{"other", kUrl2}});
+  EXPECT_THAT(shard_identities(parsed(), reader()), IsEmpty());
+}
+
+TEST_F(PlanReconcileTest, ShardIdentitiesIncludeSetsThatMayStillRunElectric) {
+  // Paused or invalid sets keep their Deployments running: their streams
+  // stay claimed, so a newer set cannot start a second Electric on them.
+  object_["spec"]["paused"] = true;
+  EXPECT_EQ(shard_identities(parsed(), reader()).size(), 3u);
+  object_["spec"]["service"] = {{"port", 0}};
+  EXPECT_EQ(shard_identities(parsed(), reader()).size(), 3u);
+  // A shard whose stream ID is unusable claims nothing.
+  object_["spec"]["shards"][2]["replicationStreamID"] = "Bad-ID";
+  EXPECT_EQ(shard_identities(parsed(), reader()).size(), 2u);
+}
+
+TEST_F(PlanReconcileTest, ConflictFoundFromIdentitiesFailsTheNewerSet) {
+  // Two sets, same stream ID on the same database: the newer one loses.
+  json newer = object_;
+  newer["metadata"]["name"] = "other";
+  newer["metadata"]["uid"] = "3333";
+  newer["metadata"]["creationTimestamp"] = "2024-06-01T00:00:00Z";
+  newer["spec"]["shards"] = json::parse(
+      R"([{"name":"a","databaseURLSecretRef":{"name":"pg-shard-2","key":"url"},"replicationStreamID":"custom_two"}])");
+  auto all = shard_identities(parsed(), reader());
+  auto more = shard_identities(parse_shard_set(newer), reader());
+  all.insert(all.end(), more.begin(), more.end());
+  observed_.stream_conflicts = find_stream_conflicts(all);
+  ASSERT_EQ(observed_.stream_conflicts.size(), 1u);
+  EXPECT_EQ(observed_.stream_conflicts.begin()->first, (ShardKey{"prod", "other", "a"}));
+
+  Plan older = plan();
+  EXPECT_EQ(shard_status(older, "2")["phase"], "Progressing");
+  object_ = newer;
+  Plan loser = plan();
+  EXPECT_EQ(shard_status(loser, "a")["reason"], "ReplicationStreamConflict");
+  EXPECT_THAT(applied(loser), ElementsAre("ConfigMap/other-routing"));
+}
+
+}  // namespace
+}  // namespace electric
