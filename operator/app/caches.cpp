@@ -1,0 +1,150 @@
+#include "app/caches.h"
+
+#include "electric/constants.h"
+#include "electric/digest.h"
+#include "runtime/list_watch.h"
+
+namespace app {
+
+using nlohmann::json;
+
+const kube::Resource kShardSets{std::string(electric::kApiVersion), std::string(electric::kPlural),
+                                std::string(electric::kKind), true};
+
+namespace {
+
+const std::string kShardSetLabel(electric::kLabelShardSet);
+
+bool is_operator_shard_secret(const json& secret) {
+  const json* labels = secret.contains("metadata") ? &secret["metadata"] : nullptr;
+  if (!labels || !labels->contains("labels") || !(*labels)["labels"].is_object()) return false;
+  const json& l = (*labels)["labels"];
+  auto managed = l.find(std::string(electric::kLabelManagedBy));
+  return managed != l.end() && *managed == std::string(electric::kLabelManagedByValue) &&
+         l.contains(std::string(electric::kLabelShard));
+}
+
+std::string managed_selector() {
+  return std::string(electric::kLabelManagedBy) + "=" + std::string(electric::kLabelManagedByValue);
+}
+
+}  // namespace
+
+std::string secret_data_digest(const json& data) { return electric::sha256_hex(data.dump()); }
+
+json project_secret(const json& secret) {
+  static const auto base = runtime::fields_projector({"/metadata/annotations", "/type", "/data"});
+  json out = base(secret);
+  if (is_operator_shard_secret(out)) {
+    out["dataDigest"] = secret_data_digest(out.value("data", json::object()));
+    out.erase("data");
+  }
+  return out;
+}
+
+KindCache::KindCache(kube::Client& client, const kube::Resource& resource,
+                     const std::vector<std::string>& namespaces, const std::string& label_selector,
+                     runtime::Projector projector, std::vector<std::string> indexed_labels)
+    : resource_(resource), all_namespaces_(namespaces.empty()), namespaces_(namespaces) {
+  if (all_namespaces_) namespaces_ = {""};
+  for (const auto& ns : namespaces_) {
+    runtime::InformerOptions options;
+    options.projector = projector;
+    options.indexed_label_keys = indexed_labels;
+    options.watcher.name = resource.plural + (ns.empty() ? " in all namespaces" : " in " + ns);
+    informers_.push_back(std::make_unique<runtime::Informer>(
+        std::make_shared<runtime::ClientListWatcher>(client, resource, ns, label_selector),
+        options));
+  }
+}
+
+const runtime::Informer* KindCache::informer_for(const std::string& ns) const {
+  if (all_namespaces_) return informers_.front().get();
+  for (size_t i = 0; i < namespaces_.size(); ++i) {
+    if (namespaces_[i] == ns) return informers_[i].get();
+  }
+  return nullptr;
+}
+
+runtime::Projection KindCache::get(const std::string& ns, const std::string& name) const {
+  const runtime::Informer* inf = informer_for(ns);
+  return inf ? inf->store().get(ns, name) : nullptr;
+}
+
+std::vector<runtime::Projection> KindCache::list(const std::string& ns) const {
+  if (!ns.empty()) {
+    const runtime::Informer* inf = informer_for(ns);
+    return inf ? inf->store().list(ns) : std::vector<runtime::Projection>{};
+  }
+  std::vector<runtime::Projection> out;
+  for (const auto& inf : informers_) {
+    auto part = inf->store().list();
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+std::vector<runtime::Projection> KindCache::list_by_label(const std::string& key, const std::string& value,
+                                                          const std::string& ns) const {
+  const runtime::Informer* inf = informer_for(ns);
+  return inf ? inf->store().list_by_label(key, value, ns) : std::vector<runtime::Projection>{};
+}
+
+std::vector<runtime::Informer*> KindCache::informers() {
+  std::vector<runtime::Informer*> out;
+  for (auto& inf : informers_) out.push_back(inf.get());
+  return out;
+}
+
+bool KindCache::synced() const {
+  for (const auto& inf : informers_) {
+    if (!inf->has_synced()) return false;
+  }
+  return true;
+}
+
+size_t KindCache::size() const {
+  size_t n = 0;
+  for (const auto& inf : informers_) n += inf->store().size();
+  return n;
+}
+
+Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
+    : sets(client, kShardSets, namespaces, "",
+           runtime::fields_projector({"/metadata/creationTimestamp", "/spec", "/status"}), {}),
+      secrets(client, kube::kSecrets, namespaces, "", project_secret, {kShardSetLabel}),
+      deployments(client, kube::kDeployments, namespaces, managed_selector(),
+                  runtime::fields_projector({"/metadata/annotations", "/spec", "/status"}),
+                  {kShardSetLabel}),
+      services(client, kube::kServices, namespaces, managed_selector(),
+               runtime::fields_projector({"/metadata/annotations", "/spec"}), {kShardSetLabel}),
+      pvcs(client, kube::kPersistentVolumeClaims, namespaces, managed_selector(),
+           runtime::fields_projector({"/metadata/annotations", "/spec", "/status/phase"}),
+           {kShardSetLabel}),
+      configmaps(client, kube::kConfigMaps, namespaces, managed_selector(),
+                 runtime::fields_projector({"/metadata/annotations", "/data"}), {kShardSetLabel}) {}
+
+std::vector<runtime::Informer*> Caches::all_informers() {
+  std::vector<runtime::Informer*> out = sets.informers();
+  for (KindCache* c : children()) {
+    auto part = c->informers();
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+bool Caches::synced() const {
+  return sets.synced() && secrets.synced() && deployments.synced() && services.synced() &&
+         pvcs.synced() && configmaps.synced();
+}
+
+KindCache* Caches::for_kind(const std::string& kind) {
+  if (kind == "Secret") return &secrets;
+  if (kind == "Deployment") return &deployments;
+  if (kind == "Service") return &services;
+  if (kind == "PersistentVolumeClaim") return &pvcs;
+  if (kind == "ConfigMap") return &configmaps;
+  return nullptr;
+}
+
+}  // namespace app

@@ -1,0 +1,72 @@
+// The operator's informers: ElectricShardSets, the Secrets they reference, and
+// the five kinds of children, each watched in every namespace or in each
+// `--namespace`. Reconcilers read projections from here, never the API.
+//
+//   app::Caches caches(client, {"prod"});
+//   caches.start_all();
+//   runtime::Projection set = caches.sets.get("prod", "myapp");
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/client.h"
+#include "runtime/informer.h"
+
+namespace app {
+
+// The ElectricShardSet collection; kube/ knows only core kinds.
+extern const kube::Resource kShardSets;
+
+// One kind, watched per namespace (or once for all namespaces).
+class KindCache {
+ public:
+  KindCache(kube::Client& client, const kube::Resource& resource,
+            const std::vector<std::string>& namespaces, const std::string& label_selector,
+            runtime::Projector projector, std::vector<std::string> indexed_labels);
+
+  runtime::Projection get(const std::string& ns, const std::string& name) const;
+  std::vector<runtime::Projection> list(const std::string& ns = {}) const;
+  std::vector<runtime::Projection> list_by_label(const std::string& key, const std::string& value,
+                                                 const std::string& ns) const;
+  std::vector<runtime::Informer*> informers();
+  bool synced() const;
+  size_t size() const;
+  const kube::Resource& resource() const { return resource_; }
+
+ private:
+  const runtime::Informer* informer_for(const std::string& ns) const;
+  kube::Resource resource_;
+  bool all_namespaces_;
+  std::vector<std::string> namespaces_;
+  std::vector<std::unique_ptr<runtime::Informer>> informers_;  // parallel to namespaces_
+};
+
+struct Caches {
+  Caches(kube::Client& client, const std::vector<std::string>& namespaces);
+
+  KindCache sets;
+  KindCache secrets;  // all Secrets: users' sources and the operator's own
+  KindCache deployments;
+  KindCache services;
+  KindCache pvcs;
+  KindCache configmaps;
+
+  std::vector<KindCache*> children() { return {&secrets, &pvcs, &services, &deployments, &configmaps}; }
+  std::vector<runtime::Informer*> all_informers();
+  bool synced() const;
+  // The child cache for a rendered object's kind; null for an unknown kind.
+  KindCache* for_kind(const std::string& kind);
+};
+
+// Projection of a Secret. The operator's per-shard Secrets keep a digest of
+// their data instead of the values (the reconciler compares digests); all
+// other Secrets keep their data, since the reconciler copies from them.
+nlohmann::json project_secret(const nlohmann::json& secret);
+// The digest project_secret stores: SHA-256 over the data map's JSON.
+std::string secret_data_digest(const nlohmann::json& data);
+
+}  // namespace app

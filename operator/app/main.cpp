@@ -1,0 +1,11 @@
+// electric-operator: runs ElectricSQL on sharded PostgreSQL.
+#include <openssl/ssl.h>
+
+#include "app/cli.h"
+
+int main(int argc, char** argv) {
+  // Before any cpprestsdk thread pool exists, so OpenSSL's global state is
+  // set up once on the main thread (and torn down cleanly at exit).
+  OPENSSL_init_ssl(0, nullptr);
+  return app::main_entry(argc, argv);
+}

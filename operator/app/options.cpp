@@ -1,0 +1,187 @@
+#include "app/options.h"
+
+#include <cctype>
+#include <functional>
+#include <map>
+
+namespace app {
+
+const char* const kUsage = R"(electric-operator runs ElectricSQL on sharded PostgreSQL.
+
+Usage:
+  electric-operator run [flags]            reconcile ElectricShardSets
+  electric-operator render -f FILE [flags] print the children of a set as YAML
+  electric-operator --version
+  electric-operator --help
+
+Flags of run:
+  --kubeconfig PATH                  kubeconfig to use (default: $KUBECONFIG,
+                                     in-cluster service account, ~/.kube/config)
+  --namespace NS                     watch only NS; repeatable (default: all)
+  --concurrency N                    reconciles in parallel (default 4)
+  --cluster-domain DOMAIN            for shard URLs (default cluster.local)
+  --log-level debug|info|warn|error  (default info)
+  --log-format json|text             (default json)
+  --leader-elect[=true|false]        elect a leader on a Lease (default false)
+  --leader-election-namespace NS     the Lease's namespace (default: own namespace)
+  --leader-election-id NAME          the Lease's name (default electric-operator-leader)
+  --metrics-bind-address ADDR        /metrics (default :8080, 0 disables)
+  --health-probe-bind-address ADDR   /healthz and /readyz (default :8081, 0 disables)
+  --shutdown-grace-period DURATION   time for in-flight reconciles (default 30s)
+
+Flags of render:
+  -f, --filename FILE                the ElectricShardSet YAML (- for stdin)
+  --namespace NS                     namespace when the file names none (default "default")
+  --cluster-domain DOMAIN            (default cluster.local)
+)";
+
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  bool all_digits = true;
+  for (char c : text) all_digits = all_digits && std::isdigit(static_cast<unsigned char>(c));
+  if (all_digits) {
+    if (text.size() > 9) return std::nullopt;
+    return std::chrono::seconds(std::stoll(text));
+  }
+  std::chrono::milliseconds total{0};
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (i == start || i - start > 9) return std::nullopt;
+    long long n = std::stoll(text.substr(start, i - start));
+    if (text.compare(i, 2, "ms") == 0) { total += std::chrono::milliseconds(n); i += 2; }
+    else if (text.compare(i, 1, "s") == 0) { total += std::chrono::seconds(n); i += 1; }
+    else if (text.compare(i, 1, "m") == 0) { total += std::chrono::minutes(n); i += 1; }
+    else if (text.compare(i, 1, "h") == 0) { total += std::chrono::hours(n); i += 1; }
+    else return std::nullopt;
+  }
+  return total;
+}
+
+namespace {
+
+// Splits "--flag=value" and "--flag value"; `next` consumes the following arg.
+struct FlagReader {
+  const std::vector<std::string>& args;
+  size_t i = 1;
+  std::string name, inline_value;
+  bool has_inline = false;
+
+  bool done() const { return i >= args.size(); }
+  const std::string& current() const { return args[i]; }
+  void split() {
+    const std::string& a = args[i];
+    auto eq = a.find('=');
+    has_inline = eq != std::string::npos;
+    name = has_inline ? a.substr(0, eq) : a;
+    inline_value = has_inline ? a.substr(eq + 1) : "";
+  }
+  std::optional<std::string> value() {
+    if (has_inline) return inline_value;
+    if (i + 1 >= args.size()) return std::nullopt;
+    return args[++i];
+  }
+};
+
+std::optional<int> parse_positive_int(const std::string& s) {
+  if (s.empty() || s.size() > 6) return std::nullopt;
+  for (char c : s) if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  int n = std::stoi(s);
+  return n > 0 ? std::optional<int>(n) : std::nullopt;
+}
+
+std::optional<bool> parse_bool(const std::string& s) {
+  if (s == "true" || s == "1") return true;
+  if (s == "false" || s == "0") return false;
+  return std::nullopt;
+}
+
+Command parse_run(FlagReader& r) {
+  RunOptions o;
+  using Setter = std::function<std::optional<std::string>(const std::string&)>;
+  auto need = [](bool ok, const std::string& msg) -> std::optional<std::string> {
+    return ok ? std::nullopt : std::optional<std::string>(msg);
+  };
+  const std::map<std::string, Setter> setters = {
+      {"--kubeconfig", [&](const std::string& v) { o.kubeconfig = v; return need(!v.empty(), "--kubeconfig needs a path"); }},
+      {"--namespace", [&](const std::string& v) { o.namespaces.push_back(v); return need(!v.empty(), "--namespace needs a name"); }},
+      {"--concurrency", [&](const std::string& v) {
+         auto n = parse_positive_int(v);
+         if (n) o.concurrency = *n;
+         return need(n.has_value(), "--concurrency must be a positive integer, got \"" + v + "\"");
+       }},
+      {"--cluster-domain", [&](const std::string& v) { o.cluster_domain = v; return need(!v.empty(), "--cluster-domain needs a domain"); }},
+      {"--log-level", [&](const std::string& v) {
+         auto l = parse_log_level(v);
+         if (l) o.log_level = *l;
+         return need(l.has_value(), "--log-level must be debug, info, warn or error, got \"" + v + "\"");
+       }},
+      {"--log-format", [&](const std::string& v) {
+         auto f = parse_log_format(v);
+         if (f) o.log_format = *f;
+         return need(f.has_value(), "--log-format must be json or text, got \"" + v + "\"");
+       }},
+      {"--leader-election-namespace", [&](const std::string& v) { o.leader_election_namespace = v; return need(!v.empty(), "--leader-election-namespace needs a name"); }},
+      {"--leader-election-id", [&](const std::string& v) { o.leader_election_id = v; return need(!v.empty(), "--leader-election-id needs a name"); }},
+      {"--metrics-bind-address", [&](const std::string& v) { o.metrics_bind_address = v; return need(!v.empty(), "--metrics-bind-address needs an address"); }},
+      {"--health-probe-bind-address", [&](const std::string& v) { o.health_probe_bind_address = v; return need(!v.empty(), "--health-probe-bind-address needs an address"); }},
+      {"--shutdown-grace-period", [&](const std::string& v) {
+         auto d = parse_duration(v);
+         if (d) o.shutdown_grace_period = std::chrono::duration_cast<std::chrono::seconds>(*d);
+         return need(d.has_value(), "--shutdown-grace-period must be a duration such as 30s, got \"" + v + "\"");
+       }},
+  };
+  for (; !r.done(); ++r.i) {
+    r.split();
+    if (r.name == "--help" || r.name == "-h") return ShowHelp{kUsage};
+    if (r.name == "--leader-elect") {
+      if (!r.has_inline) { o.leader_elect = true; continue; }
+      auto b = parse_bool(r.inline_value);
+      if (!b) return UsageError{"--leader-elect must be true or false, got \"" + r.inline_value + "\""};
+      o.leader_elect = *b;
+      continue;
+    }
+    auto it = setters.find(r.name);
+    if (it == setters.end()) return UsageError{"unknown flag for run: " + r.name};
+    auto v = r.value();
+    if (!v) return UsageError{r.name + " needs a value"};
+    if (auto err = it->second(*v)) return UsageError{*err};
+  }
+  return o;
+}
+
+Command parse_render(FlagReader& r) {
+  RenderOptions o;
+  for (; !r.done(); ++r.i) {
+    r.split();
+    if (r.name == "--help" || r.name == "-h") return ShowHelp{kUsage};
+    if (r.name != "-f" && r.name != "--filename" && r.name != "--namespace" &&
+        r.name != "--cluster-domain") {
+      return UsageError{"unknown flag for render: " + r.name};
+    }
+    auto v = r.value();
+    if (!v || v->empty()) return UsageError{r.name + " needs a value"};
+    if (r.name == "--namespace") o.ns = *v;
+    else if (r.name == "--cluster-domain") o.cluster_domain = *v;
+    else o.file = *v;
+  }
+  if (o.file.empty()) return UsageError{"render needs -f FILE (the ElectricShardSet YAML, - for stdin)"};
+  return o;
+}
+
+}  // namespace
+
+Command parse_command_line(const std::vector<std::string>& args) {
+  if (args.size() < 2) return UsageError{"missing command: run or render (see --help)"};
+  const std::string& cmd = args[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") return ShowHelp{kUsage};
+  if (cmd == "--version" || cmd == "version") return ShowVersion{};
+  FlagReader reader{args};
+  reader.i = 2;
+  if (cmd == "run") return parse_run(reader);
+  if (cmd == "render") return parse_render(reader);
+  return UsageError{"unknown command \"" + cmd + "\": use run or render (see --help)"};
+}
+
+}  // namespace app

@@ -1,0 +1,50 @@
+// Command-line options of `electric-operator run` and `render`, and their
+// parser. Defaults follow controller-runtime's flags where one exists.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "app/logging.h"
+
+namespace app {
+
+struct RunOptions {
+  std::string kubeconfig;               // "" = $KUBECONFIG, in-cluster, ~/.kube/config
+  std::vector<std::string> namespaces;  // empty = all namespaces
+  int concurrency = 4;
+  std::string cluster_domain = "cluster.local";
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  LogFormat log_format = LogFormat::Json;
+  bool leader_elect = false;
+  std::string leader_election_namespace;  // "" = the pod's own namespace
+  std::string leader_election_id = "electric-operator-leader";
+  std::string metrics_bind_address = ":8080";       // "0" disables
+  std::string health_probe_bind_address = ":8081";  // "0" disables
+  std::chrono::seconds shutdown_grace_period{30};
+};
+
+struct RenderOptions {
+  std::string file;       // "-" = stdin
+  std::string ns;         // overrides metadata.namespace; default "default"
+  std::string cluster_domain = "cluster.local";
+};
+
+struct ShowHelp { std::string text; };
+struct ShowVersion {};
+struct UsageError { std::string message; };
+
+using Command = std::variant<RunOptions, RenderOptions, ShowHelp, ShowVersion, UsageError>;
+
+// argv[0] is skipped. Never throws; a bad flag is a UsageError.
+Command parse_command_line(const std::vector<std::string>& args);
+
+// "30s", "2m", "1m30s", "500ms", or plain seconds.
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
+
+extern const char* const kUsage;
+
+}  // namespace app

@@ -1,0 +1,468 @@
+// The operator binary as a separate process against the real control plane:
+// issue 4's "What must show", one test per behaviour of api.md.
+#include <signal.h>
+
+#include <fstream>
+#include <set>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support.h"
+
+namespace itest {
+namespace {
+
+const kube::Resource kCrds{"apiextensions.k8s.io/v1", "customresourcedefinitions",
+                           "CustomResourceDefinition", false};
+
+std::string repo_file(const std::string& relative) {
+  std::ifstream in(std::string(EO_SOURCE_DIR) + "/" + relative);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string b64(const std::string& s) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : s) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) { out.push_back(t[(val >> bits) & 0x3F]); bits -= 6; }
+  }
+  if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+class OperatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!cluster_available()) return;
+    json crd = yaml(repo_file("crds/electric-operator.dev_electricshardsets.yaml"));
+    apply_as_test(kCrds, "", crd);
+    ASSERT_TRUE(eventually([&] {
+      auto got = client().get(kCrds, "", crd["metadata"]["name"]);
+      if (!got.ok()) return false;
+      for (const auto& c : got.value()["status"].value("conditions", json::array()))
+        if (c["type"] == "Established" && c["status"] == "True") return true;
+      return false;
+    }, 30s));
+  }
+
+  void SetUp() override {
+    if (!cluster_available()) GTEST_SKIP() << "no cluster (KUBECONFIG unset)";
+  }
+
+  static void put_secret(const std::string& ns, const std::string& name,
+                         const std::map<std::string, std::string>& data) {
+    json d = json::object();
+    for (const auto& [k, v] : data) d[k] = b64(v);
+    json body = {{"apiVersion", "v1"}, {"kind", "Secret"},
+                 {"metadata", {{"name", name}, {"namespace", ns}}}, {"data", d}};
+    apply_as_test(kube::kSecrets, ns, body);
+  }
+
+  static std::string pg_url(int shard, const std::string& password = "s3cret-pw") {
+    return "postgresql://electric:" + password + "@pg-" + std::to_string(shard) + ".db:5432/app";
+  }
+
+  // A set with `shards` shards "0".."n-1" reading Secrets pg-<i> key url.
+  static json shard_set(const std::string& ns, const std::string& name, int shards,
+                        const std::string& extra_spec_yaml = "") {
+    json set = yaml("apiVersion: electric-operator.dev/v1alpha1\nkind: ElectricShardSet\n"
+                    "metadata: {name: " + name + ", namespace: " + ns + "}\nspec:\n  shards: []\n" +
+                    extra_spec_yaml);
+    for (int i = 0; i < shards; ++i) {
+      set["spec"]["shards"].push_back(
+          {{"name", std::to_string(i)},
+           {"databaseURLSecretRef", {{"name", "pg-" + std::to_string(i)}, {"key", "url"}}}});
+    }
+    return set;
+  }
+
+  static void apply_set(const json& set) {
+    apply_as_test(shard_sets(), set["metadata"]["namespace"], set);
+  }
+
+  static json get(const kube::Resource& r, const std::string& ns, const std::string& name) {
+    auto got = client().get(r, ns, name);
+    return got.ok() ? got.value() : json();
+  }
+
+  static json condition(const json& set, const std::string& type) {
+    if (!set.contains("status")) return json();
+    for (const auto& c : set["status"].value("conditions", json::array()))
+      if (c["type"] == type) return c;
+    return json();
+  }
+
+  static bool set_ready(const std::string& ns, const std::string& name, int shards) {
+    json set = get(shard_sets(), ns, name);
+    json ready = condition(set, "Ready");
+    return !ready.is_null() && ready["status"] == "True" &&
+           set["status"].value("readyShards", -1) == shards &&
+           set["status"].value("observedGeneration", -1) == set["metadata"].value("generation", -2);
+  }
+
+  static json shard_status(const std::string& ns, const std::string& name, const std::string& shard) {
+    json set = get(shard_sets(), ns, name);
+    if (set.contains("status")) {
+      for (const auto& s : set["status"].value("shards", json::array()))
+        if (s["name"] == shard) return s;
+    }
+    return json::object();
+  }
+
+  static std::string config_hash(const std::string& ns, const std::string& deployment) {
+    json d = get(kube::kDeployments, ns, deployment);
+    if (d.is_null()) return "";
+    return d["spec"]["template"]["metadata"]["annotations"].value("electric-operator.dev/config-hash", "");
+  }
+
+  static size_t count(const kube::Resource& r, const std::string& ns, const std::string& selector) {
+    kube::ListOptions o;
+    o.label_selector = selector;
+    auto list = client().list_all(r, ns, o);
+    return list.ok() ? list.value().items.size() : 0;
+  }
+
+  static double writes(const OperatorProcess& op) {
+    double n = 0;
+    for (const char* verb : {"POST", "PUT", "PATCH", "DELETE"}) n += op.metric("rest_client_requests_total", {{"method", verb}});
+    return n;
+  }
+};
+
+TEST_F(OperatorTest, ThreeShardSetConvergesWithExactChildren) {
+  TestNamespace ns("converge");
+  for (int i = 0; i < 3; ++i) put_secret(ns.name(), "pg-" + std::to_string(i), {{"url", pg_url(i)}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "myapp", 3));
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "myapp", 3); }, 90s)) << op.log_tail();
+
+  json set = get(shard_sets(), ns.name(), "myapp");
+  const std::string uid = set["metadata"]["uid"];
+  for (int i = 0; i < 3; ++i) {
+    const std::string x = std::to_string(i), child = "myapp-shard-" + x;
+    json dep = get(kube::kDeployments, ns.name(), child);
+    ASSERT_FALSE(dep.is_null()) << child;
+    const json& labels = dep["metadata"]["labels"];
+    EXPECT_EQ(labels["app.kubernetes.io/name"], "electric");
+    EXPECT_EQ(labels["app.kubernetes.io/managed-by"], "electric-operator");
+    EXPECT_EQ(labels["app.kubernetes.io/component"], "shard");
+    EXPECT_EQ(labels["electric-operator.dev/shard-set"], "myapp");
+    EXPECT_EQ(labels["electric-operator.dev/shard"], x);
+    EXPECT_FALSE(labels.contains("app.kubernetes.io/instance"));
+    const json& owner = dep["metadata"]["ownerReferences"][0];
+    EXPECT_EQ(owner["uid"], uid);
+    EXPECT_EQ(owner["controller"], true);
+    EXPECT_EQ(owner["blockOwnerDeletion"], true);
+    EXPECT_EQ(dep["spec"]["replicas"], 1);
+    EXPECT_EQ(dep["spec"]["strategy"]["type"], "Recreate");
+    const json& pod = dep["spec"]["template"]["spec"];
+    EXPECT_EQ(pod["terminationGracePeriodSeconds"], 60);
+    const json& c = pod["containers"][0];
+    EXPECT_EQ(c["name"], "electric");
+    EXPECT_EQ(c["image"], "electricsql/electric:1.7.12");
+    EXPECT_EQ(c["ports"][0]["name"], "http");
+    EXPECT_EQ(c["ports"][0]["containerPort"], 3000);
+    EXPECT_EQ(c["livenessProbe"]["httpGet"]["path"], "/v1/health");
+    EXPECT_TRUE(c["readinessProbe"].contains("exec"));
+    std::vector<std::string> env_names;
+    std::map<std::string, json> env;
+    for (const auto& e : c["env"]) { env_names.push_back(e["name"]); env[e["name"]] = e; }
+    EXPECT_EQ(std::vector<std::string>(env_names.begin(), env_names.begin() + 6),
+              (std::vector<std::string>{"ELECTRIC_INSTANCE_ID", "ELECTRIC_REPLICATION_STREAM_ID",
+                                        "ELECTRIC_STORAGE_DIR", "ELECTRIC_PORT", "DATABASE_URL",
+                                        "ELECTRIC_SECRET"}));
+    EXPECT_EQ(env["ELECTRIC_INSTANCE_ID"]["value"], ns.name() + "/" + child);
+    std::string stream = ns.name() + "_myapp_" + x;
+    for (auto& ch : stream) if (ch == '-') ch = '_';
+    EXPECT_EQ(env["ELECTRIC_REPLICATION_STREAM_ID"]["value"], stream);
+    EXPECT_EQ(env["ELECTRIC_STORAGE_DIR"]["value"], "/var/lib/electric/data");
+    EXPECT_EQ(env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"], child);
+    EXPECT_FALSE(env["DATABASE_URL"].contains("value"));
+    EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], child + "-data");
+
+    json svc = get(kube::kServices, ns.name(), child);
+    EXPECT_EQ(svc["spec"]["ports"][0]["name"], "http");
+    EXPECT_EQ(svc["spec"]["ports"][0]["port"], 3000);
+    EXPECT_EQ(svc["spec"]["ports"][0]["targetPort"], "http");
+    EXPECT_EQ(svc["spec"]["selector"]["electric-operator.dev/shard"], x);
+
+    json secret = get(kube::kSecrets, ns.name(), child);
+    EXPECT_EQ(secret["data"]["DATABASE_URL"], b64(pg_url(i)));
+    EXPECT_TRUE(secret["data"].contains("ELECTRIC_SECRET"));
+
+    json pvc = get(kube::kPersistentVolumeClaims, ns.name(), child + "-data");
+    EXPECT_EQ(pvc["spec"]["resources"]["requests"]["storage"], "10Gi");
+    EXPECT_EQ(pvc["status"]["phase"], "Bound");
+    // whenDeleted: Retain (default): the PVC outlives the set.
+    EXPECT_FALSE(pvc["metadata"].contains("ownerReferences"));
+  }
+  json api = get(kube::kSecrets, ns.name(), "myapp-api-secret");
+  ASSERT_FALSE(api.is_null());
+  EXPECT_EQ(api["data"]["secret"].get<std::string>().size(), b64(std::string(64, 'x')).size());
+
+  json cm = get(kube::kConfigMaps, ns.name(), "myapp-routing");
+  ASSERT_FALSE(cm.is_null());
+  EXPECT_EQ(cm["metadata"]["labels"]["app.kubernetes.io/component"], "routing");
+  json shards = json::parse(cm["data"]["shards.json"].get<std::string>());
+  ASSERT_EQ(shards["shards"].size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const std::string url = "http://myapp-shard-" + std::to_string(i) + "." + ns.name() + ".svc.cluster.local:3000";
+    EXPECT_EQ(shards["shards"][i]["url"], url);
+    EXPECT_EQ(shards["shards"][i]["ready"], true);
+    EXPECT_EQ(cm["data"][std::to_string(i)], url);
+  }
+  EXPECT_EQ(set["status"]["shardCount"], 3);
+  EXPECT_EQ(set["status"]["routingConfigMap"], "myapp-routing");
+  EXPECT_EQ(condition(set, "Degraded")["status"], "False");
+}
+
+TEST_F(OperatorTest, AddAndRemoveShardsUnderRetainAndDelete) {
+  TestNamespace ns("shards");
+  for (int i = 0; i < 4; ++i) put_secret(ns.name(), "pg-" + std::to_string(i), {{"url", pg_url(i)}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "s", 2));
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "s", 2); }, 90s)) << op.log_tail();
+
+  apply_set(shard_set(ns.name(), "s", 3));  // add shard 2
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "s", 3); }, 90s)) << op.log_tail();
+  EXPECT_FALSE(get(kube::kDeployments, ns.name(), "s-shard-2").is_null());
+
+  apply_set(shard_set(ns.name(), "s", 2));  // remove shard 2 under Retain
+  ASSERT_TRUE(eventually([&] {
+    return get(kube::kDeployments, ns.name(), "s-shard-2").is_null() &&
+           get(kube::kServices, ns.name(), "s-shard-2").is_null() &&
+           get(kube::kSecrets, ns.name(), "s-shard-2").is_null();
+  }, 60s)) << op.log_tail();
+  json pvc = get(kube::kPersistentVolumeClaims, ns.name(), "s-shard-2-data");
+  ASSERT_FALSE(pvc.is_null()) << "a retained PVC must stay";
+  EXPECT_FALSE(pvc["metadata"].contains("ownerReferences"));
+  ASSERT_TRUE(eventually([&] {
+    json set = get(shard_sets(), ns.name(), "s");
+    auto retained = set["status"].value("retainedVolumes", json::array());
+    return retained.size() == 1 && retained[0]["shard"] == "2" &&
+           retained[0]["persistentVolumeClaim"] == "s-shard-2-data";
+  }, 30s));
+
+  // Under Delete, both for the set's deletion and for removed shards.
+  const std::string deleting = "  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenShardRemoved: Delete}\n";
+  apply_set(shard_set(ns.name(), "s", 2, deleting));
+  ASSERT_TRUE(eventually([&] {
+    json p = get(kube::kPersistentVolumeClaims, ns.name(), "s-shard-1-data");
+    return p.contains("metadata") && p["metadata"].contains("ownerReferences");
+  }, 30s)) << "changing whenDeleted to Delete adds the PVC's ownerReference";
+  apply_set(shard_set(ns.name(), "s", 1, deleting));
+  ASSERT_TRUE(eventually([&] {
+    json p = get(kube::kPersistentVolumeClaims, ns.name(), "s-shard-1-data");
+    return p.is_null() || p["metadata"].contains("deletionTimestamp");
+  }, 60s)) << op.log_tail();
+  EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "s", 1); }, 60s));
+}
+
+TEST_F(OperatorTest, ChangedDatabaseURLRollsOnlyThatShard) {
+  TestNamespace ns("roll");
+  for (int i = 0; i < 3; ++i) put_secret(ns.name(), "pg-" + std::to_string(i), {{"url", pg_url(i)}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "r", 3));
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "r", 3); }, 90s)) << op.log_tail();
+  std::vector<std::string> before;
+  for (int i = 0; i < 3; ++i) before.push_back(config_hash(ns.name(), "r-shard-" + std::to_string(i)));
+
+  put_secret(ns.name(), "pg-1", {{"url", "postgresql://electric:other@pg-1b.db:5432/app"}});
+  ASSERT_TRUE(eventually([&] { return config_hash(ns.name(), "r-shard-1") != before[1]; }, 30s)) << op.log_tail();
+  EXPECT_EQ(config_hash(ns.name(), "r-shard-0"), before[0]);
+  EXPECT_EQ(config_hash(ns.name(), "r-shard-2"), before[2]);
+  json secret = get(kube::kSecrets, ns.name(), "r-shard-1");
+  EXPECT_EQ(secret["data"]["DATABASE_URL"], b64("postgresql://electric:other@pg-1b.db:5432/app"));
+  EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "r", 3); }, 60s));
+}
+
+TEST_F(OperatorTest, DriftIsRestoredAndForeignFieldsAreLeftAlone) {
+  TestNamespace ns("drift");
+  put_secret(ns.name(), "pg-0", {{"url", pg_url(0)}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "d", 1));
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "d", 1); }, 90s)) << op.log_tail();
+
+  // Another manager's annotation, and an edit of a field the operator owns.
+  auto patched = client().merge_patch(kube::kDeployments, ns.name(), "d-shard-0",
+                                      json::parse(R"({"metadata":{"annotations":{"team":"db"}},"spec":{"replicas":3}})"));
+  ASSERT_TRUE(patched.ok()) << patched.error().describe();
+  ASSERT_TRUE(eventually([&] { return get(kube::kDeployments, ns.name(), "d-shard-0")["spec"]["replicas"] == 1; }, 30s))
+      << op.log_tail();
+  EXPECT_EQ(get(kube::kDeployments, ns.name(), "d-shard-0")["metadata"]["annotations"].value("team", ""), "db");
+
+  const std::string old_uid = get(kube::kDeployments, ns.name(), "d-shard-0")["metadata"]["uid"];
+  ASSERT_TRUE(client().remove(kube::kDeployments, ns.name(), "d-shard-0").ok());
+  ASSERT_TRUE(eventually([&] {
+    json d = get(kube::kDeployments, ns.name(), "d-shard-0");
+    return !d.is_null() && d["metadata"]["uid"] != old_uid;
+  }, 30s)) << op.log_tail();
+  ASSERT_TRUE(client().remove(kube::kServices, ns.name(), "d-shard-0").ok());
+  EXPECT_TRUE(eventually([&] { return !get(kube::kServices, ns.name(), "d-shard-0").is_null(); }, 30s));
+}
+
+TEST_F(OperatorTest, DeletingTheSetWhileStoppedCollectsChildrenAndKeepsRetainedVolumes) {
+  TestNamespace ns("gc");
+  for (int i = 0; i < 2; ++i) put_secret(ns.name(), "pg-" + std::to_string(i), {{"url", pg_url(i)}});
+  {
+    OperatorProcess op({"--namespace", ns.name()});
+    apply_set(shard_set(ns.name(), "g", 2));
+    ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "g", 2); }, 90s)) << op.log_tail();
+    EXPECT_EQ(op.stop(SIGTERM), 0);
+  }
+  ASSERT_TRUE(client().remove(shard_sets(), ns.name(), "g").ok());
+  const std::string sel = "electric-operator.dev/shard-set=g";
+  ASSERT_TRUE(eventually([&] {
+    return count(kube::kDeployments, ns.name(), sel) == 0 && count(kube::kServices, ns.name(), sel) == 0 &&
+           count(kube::kSecrets, ns.name(), sel) == 0 && count(kube::kConfigMaps, ns.name(), sel) == 0;
+  }, 90s)) << "garbage collection through ownerReferences";
+  EXPECT_EQ(count(kube::kPersistentVolumeClaims, ns.name(), sel), 2u) << "whenDeleted: Retain keeps PVCs";
+}
+
+TEST_F(OperatorTest, MissingSecretIsPendingAndHealsByItself) {
+  TestNamespace ns("nosecret");
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "m", 1));
+  ASSERT_TRUE(eventually([&] { return shard_status(ns.name(), "m", "0").value("reason", "") == "SecretNotFound"; }, 30s))
+      << op.log_tail();
+  EXPECT_EQ(shard_status(ns.name(), "m", "0")["phase"], "Pending");
+  EXPECT_EQ(condition(get(shard_sets(), ns.name(), "m"), "Degraded")["status"], "True");
+  EXPECT_TRUE(get(kube::kDeployments, ns.name(), "m-shard-0").is_null());
+  EXPECT_TRUE(eventually([&] {
+    kube::ListOptions o;
+    o.field_selector = "involvedObject.name=m,reason=SecretNotFound";
+    auto list = client().list(kube::kEvents, ns.name(), o);
+    return list.ok() && !list.value().items.empty();
+  }, 30s)) << "a Warning Event";
+
+  put_secret(ns.name(), "pg-0", {{"wrong-key", pg_url(0)}});
+  ASSERT_TRUE(eventually([&] {
+    return shard_status(ns.name(), "m", "0").value("message", "").find("key") != std::string::npos;
+  }, 30s));
+  put_secret(ns.name(), "pg-0", {{"url", pg_url(0)}});
+  EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "m", 1); }, 90s)) << op.log_tail();
+}
+
+TEST_F(OperatorTest, InvalidDatabaseURLFailsTheShardWithoutShowingThePassword) {
+  TestNamespace ns("badurl");
+  put_secret(ns.name(), "pg-0", {{"url", "mysql://root:TopSecret123@db/app"}});
+  put_secret(ns.name(), "pg-1", {{"url", pg_url(1)}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "b", 2));
+  ASSERT_TRUE(eventually([&] { return shard_status(ns.name(), "b", "0").value("reason", "") == "InvalidDatabaseURL"; }, 30s))
+      << op.log_tail();
+  EXPECT_EQ(shard_status(ns.name(), "b", "0")["phase"], "Failed");
+  EXPECT_TRUE(eventually([&] { return shard_status(ns.name(), "b", "1").value("ready", false); }, 90s));
+  EXPECT_TRUE(get(kube::kDeployments, ns.name(), "b-shard-0").is_null());
+  EXPECT_EQ(get(shard_sets(), ns.name(), "b").dump().find("TopSecret123"), std::string::npos);
+  auto events = client().list(kube::kEvents, ns.name());
+  ASSERT_TRUE(events.ok());
+  for (const auto& e : events.value().items) EXPECT_EQ(e.dump().find("TopSecret123"), std::string::npos);
+  EXPECT_EQ(op.log().find("TopSecret123"), std::string::npos);
+}
+
+TEST_F(OperatorTest, SameStreamOnSameDatabaseAcrossNamespacesFailsTheNewerSet) {
+  TestNamespace a("conflict-a"), b("conflict-b");
+  const std::string url = "postgresql://electric:pw@shared-db:5432/app";
+  put_secret(a.name(), "pg-0", {{"url", url}});
+  put_secret(b.name(), "pg-0", {{"url", url}});
+  OperatorProcess op({"--namespace", a.name(), "--namespace", b.name()});
+  json older = shard_set(a.name(), "x", 1);
+  older["spec"]["shards"][0]["replicationStreamID"] = "shared_stream";
+  apply_set(older);
+  ASSERT_TRUE(eventually([&] { return set_ready(a.name(), "x", 1); }, 90s)) << op.log_tail();
+  std::this_thread::sleep_for(1100ms);  // creationTimestamps have 1 s resolution
+  json newer = shard_set(b.name(), "y", 1);
+  newer["spec"]["shards"][0]["replicationStreamID"] = "shared_stream";
+  apply_set(newer);
+  ASSERT_TRUE(eventually([&] {
+    return shard_status(b.name(), "y", "0").value("reason", "") == "ReplicationStreamConflict";
+  }, 30s)) << op.log_tail();
+  EXPECT_EQ(shard_status(b.name(), "y", "0")["phase"], "Failed");
+  EXPECT_TRUE(get(kube::kDeployments, b.name(), "y-shard-0").is_null());
+  EXPECT_TRUE(set_ready(a.name(), "x", 1)) << "the older set keeps its stream";
+
+  // The older set goes: the newer one heals.
+  ASSERT_TRUE(client().remove(shard_sets(), a.name(), "x").ok());
+  EXPECT_TRUE(eventually([&] { return set_ready(b.name(), "y", 1); }, 90s)) << op.log_tail();
+}
+
+TEST_F(OperatorTest, StorageShrinkIsRefusedAndGrowthApplied) {
+  TestNamespace ns("storage");
+  put_secret(ns.name(), "pg-0", {{"url", pg_url(0)}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "v", 1, "  storage: {size: 2Gi}\n"));
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "v", 1); }, 90s)) << op.log_tail();
+  apply_set(shard_set(ns.name(), "v", 1, "  storage: {size: 1Gi}\n"));
+  ASSERT_TRUE(eventually([&] {
+    return shard_status(ns.name(), "v", "0").value("reason", "") == "StorageShrinkNotSupported";
+  }, 30s)) << op.log_tail();
+  EXPECT_EQ(get(kube::kPersistentVolumeClaims, ns.name(), "v-shard-0-data")["spec"]["resources"]["requests"]["storage"], "2Gi");
+  EXPECT_EQ(condition(get(shard_sets(), ns.name(), "v"), "Degraded")["status"], "True");
+  apply_set(shard_set(ns.name(), "v", 1, "  storage: {size: 3Gi}\n"));
+  EXPECT_TRUE(eventually([&] {
+    return get(kube::kPersistentVolumeClaims, ns.name(), "v-shard-0-data")["spec"]["resources"]["requests"]["storage"] == "3Gi";
+  }, 30s)) << op.log_tail();
+}
+
+TEST_F(OperatorTest, PausedStopsWritesAndUnpausingResumes) {
+  TestNamespace ns("paused");
+  put_secret(ns.name(), "pg-0", {{"url", pg_url(0)}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "p", 1));
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "p", 1); }, 90s)) << op.log_tail();
+  apply_set(shard_set(ns.name(), "p", 1, "  paused: true\n  image: electricsql/electric:1.7.13\n"));
+  ASSERT_TRUE(eventually([&] { return condition(get(shard_sets(), ns.name(), "p"), "Paused")["status"] == "True"; }, 30s));
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(get(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"],
+            "electricsql/electric:1.7.12");
+  apply_set(shard_set(ns.name(), "p", 1, "  paused: false\n  image: electricsql/electric:1.7.13\n"));
+  EXPECT_TRUE(eventually([&] {
+    return get(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"] ==
+           "electricsql/electric:1.7.13";
+  }, 30s)) << op.log_tail();
+}
+
+TEST_F(OperatorTest, KilledMidCreationConvergesWithoutDuplicates) {
+  TestNamespace ns("sigkill");
+  for (int i = 0; i < 20; ++i) put_secret(ns.name(), "pg-" + std::to_string(i), {{"url", pg_url(i)}});
+  const std::string sel = "electric-operator.dev/shard-set=k";
+  {
+    OperatorProcess op({"--namespace", ns.name(), "--concurrency", "2"});
+    apply_set(shard_set(ns.name(), "k", 20));
+    ASSERT_TRUE(eventually([&] { return count(kube::kSecrets, ns.name(), sel) >= 5; }, 60s)) << op.log_tail();
+    EXPECT_EQ(op.stop(SIGKILL), 128 + SIGKILL);
+  }
+  OperatorProcess again({"--namespace", ns.name()});
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "k", 20); }, 120s)) << again.log_tail();
+  EXPECT_EQ(count(kube::kDeployments, ns.name(), sel), 20u);
+  EXPECT_EQ(count(kube::kServices, ns.name(), sel), 20u);
+  EXPECT_EQ(count(kube::kPersistentVolumeClaims, ns.name(), sel), 20u);
+  EXPECT_EQ(count(kube::kSecrets, ns.name(), sel), 21u);  // 20 shards + the API secret
+  EXPECT_EQ(count(kube::kConfigMaps, ns.name(), sel), 1u);
+}
+
+TEST_F(OperatorTest, ConvergedOperatorMakesNoWritesWhileIdle) {
+  TestNamespace ns("idle");
+  for (int i = 0; i < 3; ++i) put_secret(ns.name(), "pg-" + std::to_string(i), {{"url", pg_url(i)}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "i", 3));
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "i", 3); }, 90s)) << op.log_tail();
+  std::this_thread::sleep_for(3s);  // let the last status write's echo settle
+  const double before = writes(op);
+  ASSERT_GT(before, 0) << "the request counter must have seen the creation";
+  std::this_thread::sleep_for(30s);
+  EXPECT_EQ(writes(op), before) << op.log_tail();
+}
+
+}  // namespace
+}  // namespace itest

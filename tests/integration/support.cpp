@@ -1,0 +1,234 @@
+#include "support.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "app/yaml_json.h"
+#include "kube/config.h"
+
+namespace itest {
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+std::string random_suffix() {
+  static std::mt19937 rng(std::random_device{}());
+  static const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s;
+  for (int i = 0; i < 5; ++i) s.push_back(alphabet[rng() % 36]);
+  return s;
+}
+
+std::unique_ptr<kube::Client> make_client(const std::string& field_manager) {
+  auto cfg = kube::load_kubeconfig(env_or("KUBECONFIG", ""));
+  if (!cfg.ok()) return nullptr;
+  auto c = std::make_unique<kube::Client>(
+      kube::make_cpprest_transport(cfg.value(), kube::TransportUse::Requests),
+      kube::make_cpprest_transport(cfg.value(), kube::TransportUse::Watches));
+  c->set_field_manager(field_manager);
+  return c;
+}
+
+kube::Client* admin_client() {
+  static std::unique_ptr<kube::Client> c = make_client("electric-operator-tests");
+  return c.get();
+}
+
+kube::Client* test_manager_client() {
+  static std::unique_ptr<kube::Client> c = make_client("integration-test");
+  return c.get();
+}
+
+}  // namespace
+
+bool cluster_available() { return !env_or("KUBECONFIG", "").empty() && admin_client(); }
+
+kube::Client& client() {
+  if (!admin_client()) {
+    std::fprintf(stderr, "no cluster: KUBECONFIG unset or unreadable\n");
+    std::abort();
+  }
+  return *admin_client();
+}
+
+kube::Resource shard_sets() {
+  return kube::Resource{"electric-operator.dev/v1alpha1", "electricshardsets",
+                        "ElectricShardSet", true};
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+void apply_as_test(const kube::Resource& r, const std::string& ns, const json& body) {
+  auto res = test_manager_client()->apply(r, ns, body["metadata"]["name"].get<std::string>(), body);
+  if (!res.ok()) {
+    throw std::runtime_error("apply " + r.plural + "/" + body["metadata"]["name"].get<std::string>() +
+                             " failed: " + res.error().describe());
+  }
+}
+
+json yaml(const std::string& text) {
+  auto docs = app::yaml_documents_to_json(text);
+  if (!docs.ok() || docs.value().empty()) throw std::runtime_error("bad test YAML: " + text);
+  return docs.value().front();
+}
+
+TestNamespace::TestNamespace(const std::string& prefix) : name_(prefix + "-" + random_suffix()) {
+  json body = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name_}}}};
+  auto res = client().create(kube::kNamespaces, "", body);
+  if (!res.ok()) throw std::runtime_error("create namespace failed: " + res.error().describe());
+}
+
+TestNamespace::~TestNamespace() {
+  if (std::getenv("EO_KEEP_NAMESPACES")) return;
+  client().remove(kube::kNamespaces, "", name_);
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+OperatorProcess::OperatorProcess(std::vector<std::string> extra_args, std::string kubeconfig) {
+  std::string bin = env_or("EO_OPERATOR_BIN", "build/bin/electric-operator");
+  if (kubeconfig.empty()) kubeconfig = env_or("KUBECONFIG", "");
+  metrics_port_ = free_port();
+  health_port_ = free_port();
+  log_path_ = "/tmp/eo-itest-" + random_suffix() + ".log";
+  std::vector<std::string> args = {bin, "run", "--kubeconfig", kubeconfig,
+                                   "--metrics-bind-address", "127.0.0.1:" + std::to_string(metrics_port_),
+                                   "--health-probe-bind-address", "127.0.0.1:" + std::to_string(health_port_)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+}
+
+OperatorProcess::~OperatorProcess() {
+  if (pid_ > 0 && running()) stop(SIGKILL, 10s);
+  if (!std::getenv("EO_KEEP_LOGS")) ::unlink(log_path_.c_str());
+}
+
+bool OperatorProcess::running() {
+  if (pid_ <= 0) return false;
+  int status;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  if (r == pid_) {
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -pid_;  // remember it exited
+  }
+  return false;
+}
+
+int OperatorProcess::stop(int sig, std::chrono::milliseconds timeout) {
+  if (pid_ > 0) ::kill(pid_, sig);
+  bool exited = eventually([&] { return !running(); }, timeout);
+  return exited ? exit_code_ : -1;
+}
+
+std::string OperatorProcess::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string OperatorProcess::log_tail(size_t lines) const {
+  std::string all = log();
+  size_t pos = all.size();
+  for (size_t n = 0; n <= lines && pos > 0; ++n) {
+    pos = all.rfind('\n', pos - 1);
+    if (pos == std::string::npos) { pos = 0; break; }
+  }
+  return "--- operator log tail ---\n" + all.substr(pos);
+}
+
+int OperatorProcess::http_get(int port, const std::string& path, std::string* body) const {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  ::send(fd, req.data(), req.size(), 0);
+  std::string resp;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (resp.compare(0, 5, "HTTP/") != 0) return 0;
+  int code = std::atoi(resp.c_str() + resp.find(' ') + 1);
+  if (body) {
+    auto sep = resp.find("\r\n\r\n");
+    *body = sep == std::string::npos ? "" : resp.substr(sep + 4);
+  }
+  return code;
+}
+
+double OperatorProcess::metric(const std::string& name,
+                               const std::vector<std::pair<std::string, std::string>>& labels) const {
+  std::string text;
+  if (http_get(metrics_port_, "/metrics", &text) != 200) return -1;
+  double sum = 0;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.compare(0, name.size(), name) != 0) continue;
+    char next = line.size() > name.size() ? line[name.size()] : ' ';
+    if (next != '{' && next != ' ') continue;
+    bool all = true;
+    for (const auto& [k, v] : labels) {
+      if (line.find(k + "=\"" + v + "\"") == std::string::npos) { all = false; break; }
+    }
+    if (!all) continue;
+    sum += std::atof(line.c_str() + line.rfind(' ') + 1);
+  }
+  return sum;
+}
+
+}  // namespace itest

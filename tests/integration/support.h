@@ -1,0 +1,88 @@
+// Shared fixtures for the integration tests: a client for the real control
+// plane started by tests/cluster/cluster (KUBECONFIG from build/cluster/env),
+// a namespace per test, the operator binary as a separate process, and
+// polling with a deadline.
+//
+//   TestNamespace ns(client(), "converge");
+//   OperatorProcess op({"--namespace", ns.name()});
+//   ASSERT_TRUE(eventually([&] { return ...; }, 60s)) << op.log_tail();
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kube/client.h"
+
+namespace itest {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// The admin client; skips the test (GTEST_SKIP in callers) when no cluster.
+bool cluster_available();
+kube::Client& client();
+kube::Resource shard_sets();
+
+// Polls `condition` every 200 ms until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = 60s);
+
+// Applies objects as field manager "integration-test" (not the operator's).
+void apply_as_test(const kube::Resource& r, const std::string& ns, const json& body);
+// YAML text of one object -> JSON.
+json yaml(const std::string& text);
+
+class TestNamespace {
+ public:
+  TestNamespace(const std::string& prefix);
+  ~TestNamespace();
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+class OperatorProcess {
+ public:
+  // Starts EO_OPERATOR_BIN (default build/bin/electric-operator) with
+  // `run --kubeconfig $KUBECONFIG --metrics-bind-address 127.0.0.1:<free>
+  //  --health-probe-bind-address 127.0.0.1:<free>` plus `extra_args`.
+  explicit OperatorProcess(std::vector<std::string> extra_args = {},
+                           std::string kubeconfig = {});
+  ~OperatorProcess();  // SIGKILL if still running
+  OperatorProcess(const OperatorProcess&) = delete;
+  OperatorProcess& operator=(const OperatorProcess&) = delete;
+
+  int pid() const { return pid_; }
+  bool running();
+  // Sends `signal`; returns the exit code (or 128+signal) once it exited, or
+  // -1 when it did not exit within `timeout`.
+  int stop(int signal, std::chrono::milliseconds timeout = 40s);
+  std::string log() const;       // everything it wrote to stdout/stderr
+  std::string log_tail(size_t lines = 40) const;
+  int metrics_port() const { return metrics_port_; }
+  int health_port() const { return health_port_; }
+  // GET http://127.0.0.1:<port><path>: status code, or 0 when nothing answers.
+  int http_get(int port, const std::string& path, std::string* body = nullptr) const;
+  // The value of one Prometheus sample, e.g.
+  // metric("rest_client_requests_total", {{"method","PATCH"}}) summed over
+  // every series whose labels include the given ones.
+  double metric(const std::string& name,
+                const std::vector<std::pair<std::string, std::string>>& labels = {}) const;
+
+ private:
+  int pid_ = -1;
+  int exit_code_ = -1;
+  int metrics_port_ = 0;
+  int health_port_ = 0;
+  std::string log_path_;
+};
+
+int free_port();
+
+}  // namespace itest

@@ -1,0 +1,96 @@
+#include "app/options.h"
+
+#include <gtest/gtest.h>
+
+namespace app {
+namespace {
+
+Command parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "electric-operator");
+  return parse_command_line(args);
+}
+
+TEST(Options, RunDefaultsFollowControllerRuntime) {
+  auto cmd = parse({"run"});
+  ASSERT_TRUE(std::holds_alternative<RunOptions>(cmd));
+  const auto& o = std::get<RunOptions>(cmd);
+  EXPECT_TRUE(o.namespaces.empty());
+  EXPECT_EQ(o.concurrency, 4);
+  EXPECT_EQ(o.cluster_domain, "cluster.local");
+  EXPECT_EQ(o.log_format, LogFormat::Json);
+  EXPECT_EQ(o.metrics_bind_address, ":8080");
+  EXPECT_EQ(o.health_probe_bind_address, ":8081");
+  EXPECT_EQ(o.shutdown_grace_period, std::chrono::seconds(30));
+  EXPECT_FALSE(o.leader_elect);
+}
+
+TEST(Options, RunFlagsInBothSpellings) {
+  auto cmd = parse({"run", "--namespace", "a", "--namespace=b", "--concurrency=8",
+                    "--log-format", "text", "--log-level=debug", "--leader-elect",
+                    "--leader-election-id=x", "--shutdown-grace-period=1m30s",
+                    "--kubeconfig", "/k", "--cluster-domain=example.org"});
+  ASSERT_TRUE(std::holds_alternative<RunOptions>(cmd));
+  const auto& o = std::get<RunOptions>(cmd);
+  EXPECT_EQ(o.namespaces, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(o.concurrency, 8);
+  EXPECT_EQ(o.log_format, LogFormat::Text);
+  EXPECT_EQ(o.log_level, spdlog::level::debug);
+  EXPECT_TRUE(o.leader_elect);
+  EXPECT_EQ(o.leader_election_id, "x");
+  EXPECT_EQ(o.shutdown_grace_period, std::chrono::seconds(90));
+  EXPECT_EQ(o.kubeconfig, "/k");
+  EXPECT_EQ(o.cluster_domain, "example.org");
+}
+
+TEST(Options, LeaderElectAcceptsExplicitFalse) {
+  auto o = std::get<RunOptions>(parse({"run", "--leader-elect=false"}));
+  EXPECT_FALSE(o.leader_elect);
+  EXPECT_TRUE(std::holds_alternative<UsageError>(parse({"run", "--leader-elect=maybe"})));
+}
+
+TEST(Options, BadInputIsAUsageErrorWithAClearMessage) {
+  struct Case { std::vector<std::string> args; std::string needle; };
+  for (const auto& c : std::vector<Case>{
+           {{"run", "--concurrency=0"}, "--concurrency must be a positive integer"},
+           {{"run", "--concurrency", "abc"}, "--concurrency must be a positive integer"},
+           {{"run", "--log-format=xml"}, "--log-format must be json or text"},
+           {{"run", "--log-level=loud"}, "--log-level must be"},
+           {{"run", "--frobnicate"}, "unknown flag for run: --frobnicate"},
+           {{"run", "--namespace"}, "--namespace needs a value"},
+           {{"run", "--shutdown-grace-period=soon"}, "must be a duration"},
+           {{"render"}, "render needs -f FILE"},
+           {{"render", "-f"}, "-f needs a value"},
+           {{"render", "-x", "y"}, "unknown flag for render"},
+           {{"explode"}, "unknown command \"explode\""},
+           {{}, "missing command"},
+       }) {
+    auto cmd = parse(c.args);
+    ASSERT_TRUE(std::holds_alternative<UsageError>(cmd)) << c.needle;
+    EXPECT_NE(std::get<UsageError>(cmd).message.find(c.needle), std::string::npos)
+        << std::get<UsageError>(cmd).message;
+  }
+}
+
+TEST(Options, RenderHelpAndVersion) {
+  auto r = std::get<RenderOptions>(parse({"render", "-f", "set.yaml", "--namespace=prod"}));
+  EXPECT_EQ(r.file, "set.yaml");
+  EXPECT_EQ(r.ns, "prod");
+  EXPECT_TRUE(std::holds_alternative<ShowHelp>(parse({"--help"})));
+  EXPECT_TRUE(std::holds_alternative<ShowHelp>(parse({"run", "--help"})));
+  EXPECT_TRUE(std::holds_alternative<ShowVersion>(parse({"--version"})));
+}
+
+TEST(Options, Durations) {
+  EXPECT_EQ(parse_duration("30s"), std::chrono::milliseconds(30000));
+  EXPECT_EQ(parse_duration("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(parse_duration("2m"), std::chrono::milliseconds(120000));
+  EXPECT_EQ(parse_duration("1h"), std::chrono::milliseconds(3600000));
+  EXPECT_EQ(parse_duration("45"), std::chrono::milliseconds(45000));
+  EXPECT_FALSE(parse_duration("").has_value());
+  EXPECT_FALSE(parse_duration("s").has_value());
+  EXPECT_FALSE(parse_duration("10x").has_value());
+  EXPECT_FALSE(parse_duration("99999999999s").has_value());
+}
+
+}  // namespace
+}  // namespace app
