@@ -1,0 +1,122 @@
+# Shared helpers for the e2e shell tests. Source it, call `pass`/`fail` (or
+# `check DESCRIPTION COMMAND...`), and end with `finish`, which prints the
+# closing line "N passed, M failed" and exits non-zero on any failure.
+
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$E2E_DIR/../.." && pwd)"
+PASSED=0
+FAILED=0
+SKIPPED=0
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $*"; }
+
+# check DESCRIPTION COMMAND...: passes when COMMAND exits 0; its output is
+# shown only on failure.
+check() {
+  local description="$1"; shift
+  local output
+  if output="$("$@" 2>&1)"; then
+    pass "$description"
+  else
+    fail "$description"
+    printf '%s\n' "$output" | sed 's/^/       /' | tail -n 30
+  fi
+}
+
+# check_fails DESCRIPTION COMMAND...: passes when COMMAND exits non-zero.
+check_fails() {
+  local description="$1"; shift
+  if "$@" >/dev/null 2>&1; then
+    fail "$description (command succeeded)"
+  else
+    pass "$description"
+  fi
+}
+
+finish() {
+  if [ "$SKIPPED" -gt 0 ]; then
+    echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+  else
+    echo "$PASSED passed, $FAILED failed"
+  fi
+  [ "$FAILED" -eq 0 ]
+  exit $?
+}
+
+# Finds helm: $HELM, then the running cluster's env file (EO_HELM), then
+# $EO_TOOLS_DIR/helm, then the newest helm the cluster harness built into its
+# tools cache, then PATH.
+find_helm() {
+  local candidate env_file="${EO_CLUSTER_DIR:-$REPO_ROOT/build/cluster}/env"
+  if [ -f "$env_file" ]; then
+    candidate="$(. "$env_file" >/dev/null 2>&1; echo "${EO_HELM:-}")"
+  fi
+  for candidate in "${HELM:-}" "${candidate:-}" "${EO_HELM:-}" "${EO_TOOLS_DIR:+$EO_TOOLS_DIR/helm}" \
+                   $(ls -t "$HOME"/.cache/electric-operator/tools/*/helm 2>/dev/null) \
+                   "$(command -v helm 2>/dev/null)"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+# --- rendered-manifest helpers (FILE is a multi-document YAML stream) ---------
+
+# kinds FILE: "Kind/namespace/name" of every object, sorted.
+kinds() { yq -r 'select(. != null) | "\(.kind)/\(.metadata.namespace // "")/\(.metadata.name)"' "$1" | sort; }
+
+# rules FILE KIND NAME: the object's RBAC rules as canonical JSON.
+rules() { yq -cS --arg kind "$2" --arg name "$3" 'select(.kind == $kind and .metadata.name == $name) | .rules' "$1" | head -n 1; }
+
+# The project version, from CMakeLists.txt (its one source).
+project_version() { sed -n 's/^project(electric-operator VERSION \([0-9.]*\).*/\1/p' "$REPO_ROOT/CMakeLists.txt"; }
+
+deployment_args() { yq -r 'select(.kind == "Deployment") | .spec.template.spec.containers[0].args[]' "$1"; }
+deployment_image() { yq -r 'select(.kind == "Deployment") | .spec.template.spec.containers[0].image' "$1"; }
+
+deployment_is_restricted() {
+  local verdict
+  verdict="$(yq -c 'select(.kind == "Deployment") | .spec.template.spec as $p | $p.containers[0].securityContext as $c |
+    $p.securityContext.runAsNonRoot == true and $p.securityContext.runAsUser == 65532 and
+    $p.securityContext.seccompProfile.type == "RuntimeDefault" and
+    $c.allowPrivilegeEscalation == false and $c.readOnlyRootFilesystem == true and
+    $c.capabilities.drop == ["ALL"] and
+    $p.containers[0].livenessProbe.httpGet.path == "/healthz" and
+    $p.containers[0].readinessProbe.httpGet.path == "/readyz" and
+    ($p.containers[0].resources.limits | has("memory")) and
+    ($p.containers[0].resources.requests | has("cpu"))' "$1")"
+  [ "$verdict" = true ] || { echo "verdict: ${verdict:-no Deployment}"; return 1; }
+}
+
+# Prints "Kind/name: path, path" for each object holding {} , [] or null.
+# CRDs are exempt: `default: {}` and `subresources: {status: {}}` mean something.
+empty_values() {
+  yq -r 'select(. != null and .kind != "CustomResourceDefinition") | {id: "\(.kind)/\(.metadata.name)", paths: [paths(. == null or . == {} or . == []) | map(tostring) | join(".")]}
+         | select(.paths | length > 0) | "\(.id): \(.paths | join(", "))"' "$1"
+}
+no_empty_values() { local found; found="$(empty_values "$1")"; [ -z "$found" ] || { echo "$found"; return 1; }; }
+# The textual form GitOps diffs see: "key: {}", "key: []", "key: null", "key: ".
+no_empty_lines() { ! grep -nE ': ?(\{\}|\[\]|null|~)?$' "$1" | grep -vE ':$'; }
+
+# flags_known FILE: every --flag the rendered Deployment passes is one the
+# operator binary ($EO_OPERATOR_BIN, default build/bin/electric-operator)
+# lists in its --help. Returns 2 when there is no binary to ask.
+operator_binary() { echo "${EO_OPERATOR_BIN:-$REPO_ROOT/build/bin/electric-operator}"; }
+flags_known() {
+  local help flag unknown=""
+  [ -x "$(operator_binary)" ] || return 2
+  help="$("$(operator_binary)" --help 2>&1)" || return 1
+  for flag in $(deployment_args "$1" | grep -- '^--' | sed 's/=.*//' | sort -u); do
+    grep -qE -- "(^|[[:space:]])$flag([[:space:]=\[]|$)" <<<"$help" || unknown="$unknown $flag"
+  done
+  [ -z "$unknown" ] || { echo "flags unknown to $(operator_binary) --help:$unknown"; return 1; }
+}
+# check_flags_known DESCRIPTION FILE: check, or skip when no binary is built.
+check_flags_known() {
+  if [ -x "$(operator_binary)" ]; then
+    check "$1" flags_known "$2"
+  else
+    skip "$1 (no operator binary at $(operator_binary))"
+  fi
+}
