@@ -1,0 +1,42 @@
+# Thin wrapper over the project's scripts; see README.md.
+.PHONY: all deps build build-asan test unit demo bench cluster-up cluster-down clean
+
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+CMAKE_FLAGS ?=
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@ninja -C $(BUILD_DIR)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEO_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@ninja -C $(ASAN_DIR)
+
+# Unit tests only (no cluster), in the normal and the sanitizer build.
+unit: build build-asan
+	@scripts/test.sh --unit-only
+
+# Everything: unit tests, then the local control plane, integration and e2e.
+test: build build-asan
+	@scripts/test.sh
+
+demo: build
+	@scripts/demo.sh
+
+bench: build
+	@scripts/bench.sh
+
+cluster-up:
+	@tests/cluster/cluster up
+
+cluster-down:
+	@tests/cluster/cluster down
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
