@@ -23,9 +23,7 @@ inline constexpr std::string_view kSingular = "electricshardset";
 inline constexpr std::string_view kShortName = "ess";
 inline constexpr std::string_view kCategory = "electric";
 
-// Field manager of every write. operator/kube/client.h has
-// kube::kFieldManager with the same value ("electric-operator"); electric/
-// may not include kube/ headers, so one of the two is to alias the other.
+// Field manager of every write (the app hands it to kube::Client).
 inline constexpr std::string_view kFieldManager = "electric-operator";
 
 // --- Labels and annotations on children ----------------------------------------

@@ -26,9 +26,6 @@ namespace kube {
 
 using json = nlohmann::json;
 
-// The field manager of every write the operator makes (api.md).
-inline constexpr const char* kFieldManager = "electric-operator";
-
 struct ListOptions {
   std::string label_selector;  // e.g. "app.kubernetes.io/managed-by=electric-operator"
   std::string field_selector;  // e.g. "metadata.name=x"
@@ -94,8 +91,9 @@ class Client {
          RetryPolicy retry = {});
 
   void set_request_observer(RequestObserver observer);
-  // The fieldManager of apply/merge_patch/replace; kFieldManager unless a
-  // test needs to write as someone else. Set before sharing the client.
+  // The fieldManager of apply/merge_patch/replace. kube/ knows no product:
+  // the operator sets electric::kFieldManager, tests their own. Set before
+  // sharing the client; server-side apply refuses a request without one.
   void set_field_manager(std::string field_manager);
   // For unit tests of retry: replaces std::this_thread::sleep_for.
   void set_sleeper(std::function<void(std::chrono::milliseconds)> sleeper);
@@ -137,7 +135,7 @@ class Client {
   std::shared_ptr<Transport> watches_;
   RetryPolicy retry_;
   RequestObserver observer_;
-  std::string field_manager_ = kFieldManager;
+  std::string field_manager_;
   std::function<void(std::chrono::milliseconds)> sleeper_;
 };
 

@@ -28,7 +28,7 @@ TEST(Constants, AgreeWithEachOther) {
   EXPECT_EQ(std::to_string(kContainerPort), kContainerPortString);
   EXPECT_EQ(std::string(kApiVersion), std::string(kGroup) + "/" + std::string(kVersion));
   EXPECT_EQ(kStreamIDPrefixLength + 1 + kStreamIDHashHexDigits, kMaxStreamIDLength);
-  EXPECT_EQ(kFieldManager, "electric-operator");  // == kube::kFieldManager
+  EXPECT_EQ(kFieldManager, "electric-operator");
   EXPECT_TRUE(is_managed_env_name("DATABASE_URL"));
   EXPECT_FALSE(is_managed_env_name("ELECTRIC_LOG_LEVEL"));
 }

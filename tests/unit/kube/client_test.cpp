@@ -30,6 +30,7 @@ class ClientTest : public testing::Test {
  protected:
   ClientTest() : fake(std::make_shared<FakeTransport>()), client(fake, fake) {
     client.set_sleeper([this](milliseconds d) { sleeps.push_back(d); });
+    client.set_field_manager("electric-operator");
   }
   std::shared_ptr<FakeTransport> fake;
   Client client;
