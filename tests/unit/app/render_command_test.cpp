@@ -1,0 +1,92 @@
+#include "app/render_command.h"
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "app/yaml_json.h"
+
+namespace app {
+namespace {
+
+class RenderCommand : public ::testing::Test {
+ protected:
+  std::string write(const std::string& text) {
+    path_ = ::testing::TempDir() + "render-" + std::to_string(++counter_) + ".yaml";
+    std::ofstream(path_) << text;
+    return path_;
+  }
+  int render(const std::string& file, std::string ns = "") {
+    out_.str("");
+    err_.str("");
+    RenderOptions options;
+    options.file = file;
+    options.ns = std::move(ns);
+    return run_render(options, out_, err_);
+  }
+  std::string path_;
+  int counter_ = 0;
+  std::ostringstream out_, err_;
+};
+
+const char* kSet = R"(apiVersion: electric-operator.dev/v1alpha1
+kind: ElectricShardSet
+metadata: {name: myapp, namespace: prod}
+spec:
+  apiSecretRef: {name: api, key: secret}
+  shards:
+    - {name: "0", databaseURLSecretRef: {name: pg-0, key: url}}
+    - {name: "1", databaseURLSecretRef: {name: pg-1, key: url},
+       pooledDatabaseURLSecretRef: {name: pg-1, key: pooled}}
+)";
+
+TEST_F(RenderCommand, PrintsEveryChildWithSourcesInsteadOfSecretValues) {
+  ASSERT_EQ(render(write(kSet)), 0) << err_.str();
+  auto docs = yaml_documents_to_json(out_.str());
+  ASSERT_TRUE(docs.ok());
+  std::multiset<std::string> kinds;
+  for (const auto& d : docs.value()) kinds.insert(d["kind"].get<std::string>());
+  EXPECT_EQ(kinds.count("Secret"), 2u);
+  EXPECT_EQ(kinds.count("PersistentVolumeClaim"), 2u);
+  EXPECT_EQ(kinds.count("Deployment"), 2u);
+  EXPECT_EQ(kinds.count("Service"), 2u);
+  EXPECT_EQ(kinds.count("ConfigMap"), 1u);
+  const auto& secret = docs.value()[0];
+  EXPECT_FALSE(secret.contains("data"));
+  EXPECT_EQ(secret["stringData"]["DATABASE_URL"], "<from Secret pg-0 key url>");
+  EXPECT_EQ(secret["stringData"]["ELECTRIC_SECRET"], "<from Secret api key secret>");
+  EXPECT_EQ(docs.value()[1]["stringData"]["ELECTRIC_POOLED_DATABASE_URL"], "<from Secret pg-1 key pooled>");
+  EXPECT_EQ(out_.str().find("postgresql://"), std::string::npos) << "no value, not even a placeholder URL";
+}
+
+TEST_F(RenderCommand, SameInputSameBytes) {
+  ASSERT_EQ(render(write(kSet)), 0);
+  std::string first = out_.str();
+  ASSERT_EQ(render(path_), 0);
+  EXPECT_EQ(out_.str(), first);
+}
+
+TEST_F(RenderCommand, NamespaceFlagOverridesTheFile) {
+  ASSERT_EQ(render(write(kSet), "staging"), 0);
+  EXPECT_NE(out_.str().find("namespace: staging"), std::string::npos);
+  EXPECT_EQ(out_.str().find("namespace: prod"), std::string::npos);
+}
+
+TEST_F(RenderCommand, BadInputGivesAClearErrorAndExitCode) {
+  EXPECT_EQ(render("/nonexistent/set.yaml"), 2);
+  EXPECT_NE(err_.str().find("cannot read"), std::string::npos);
+  EXPECT_EQ(render(write("a: [1, 2\n")), 2);
+  EXPECT_NE(err_.str().find("not valid YAML"), std::string::npos);
+  EXPECT_EQ(render(write("apiVersion: v1\nkind: ConfigMap\n")), 2);
+  EXPECT_NE(err_.str().find("holds no ElectricShardSet"), std::string::npos);
+  EXPECT_EQ(render(write("apiVersion: electric-operator.dev/v1alpha1\nkind: ElectricShardSet\n"
+                         "metadata: {name: 9bad}\nspec: {shards: []}\n")),
+            1);
+  EXPECT_NE(err_.str().find("invalid"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace app
