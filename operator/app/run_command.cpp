@@ -207,9 +207,8 @@ int run_operator(const RunOptions& options) {
   for (runtime::Informer* inf : caches.secrets.informers()) {
     auto by_label = runtime::map_by_label(set_label);
     controller.watch(*inf, [&reconciler, by_label, all_set_keys, set_label](const runtime::Projection& secret) {
-      const json::json_pointer label("/metadata/labels/" + std::string("electric-operator.dev~1shard-set"));
-      if (secret->contains(label)) return by_label(secret);
       const auto& meta = secret->at("metadata");
+      if (meta.value("labels", json::object()).contains(set_label)) return by_label(secret);
       auto keys = reconciler.sets_referencing_secret(meta.value("namespace", ""), meta.value("name", ""));
       // A source Secret's database may decide a conflict with other sets.
       if (!keys.empty()) keys = all_set_keys();

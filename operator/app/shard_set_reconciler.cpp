@@ -63,15 +63,6 @@ bool owned_by(const json& child, const std::string& uid) {
   return false;
 }
 
-const kube::Resource* resource_for_kind(const std::string& kind) {
-  if (kind == "Secret") return &kube::kSecrets;
-  if (kind == "Deployment") return &kube::kDeployments;
-  if (kind == "Service") return &kube::kServices;
-  if (kind == "PersistentVolumeClaim") return &kube::kPersistentVolumeClaims;
-  if (kind == "ConfigMap") return &kube::kConfigMaps;
-  return nullptr;
-}
-
 }  // namespace
 
 std::string openssl_random_bytes(size_t n) {
@@ -221,11 +212,10 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     const std::string kind = desired.value("kind", "");
     const std::string child_name = desired["metadata"].value("name", "");
     KindCache* cache = caches_.for_kind(kind);
-    const kube::Resource* resource = resource_for_kind(kind);
-    if (!cache || !resource) continue;
+    if (!cache) continue;
     runtime::Projection live = cache->get(ns, child_name);
     if (live && owned_fields_match(comparable(desired), *live)) continue;
-    auto applied = client_.apply(*resource, ns, child_name, desired);
+    auto applied = client_.apply(cache->resource(), ns, child_name, desired);
     ++writes;
     if (!applied.ok()) {
       errors.push_back("apply " + kind + " " + child_name + ": " + applied.error().describe());
@@ -236,7 +226,9 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   for (const electric::Removal& removal : plan.remove) {
     kube::DeleteOptions options;
     options.precondition_uid = removal.uid;
-    auto removed = client_.remove(*resource_for_kind(removal.kind), ns, removal.name, options);
+    KindCache* cache = caches_.for_kind(removal.kind);
+    if (!cache) continue;
+    auto removed = client_.remove(cache->resource(), ns, removal.name, options);
     ++writes;
     if (!removed.ok() && !removed.error().is_not_found()) {
       errors.push_back("delete " + removal.kind + " " + removal.name + ": " + removed.error().describe());
