@@ -244,7 +244,9 @@ TEST(KubeClient, AWatchSeesEveryChangeOfAThousandObjectsInOrder) {
   ASSERT_EQ(seen.size(), 3u * kObjects);
   std::map<std::string, std::vector<std::string>> per_object;
   for (size_t i = 0; i < seen.size(); ++i) {
-    if (i > 0) EXPECT_LT(seen[i - 1].rv, seen[i].rv) << "event " << i << " out of order";
+    if (i > 0) {
+      EXPECT_LT(seen[i - 1].rv, seen[i].rv) << "event " << i << " out of order";
+    }
     per_object[seen[i].name].push_back(seen[i].type);
   }
   ASSERT_EQ(per_object.size(), static_cast<size_t>(kObjects));
