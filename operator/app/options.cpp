@@ -63,8 +63,9 @@ namespace {
 
 // Splits "--flag=value" and "--flag value"; `next` consumes the following arg.
 struct FlagReader {
+  FlagReader(const std::vector<std::string>& all, size_t first) : args(all), i(first) {}
   const std::vector<std::string>& args;
-  size_t i = 1;
+  size_t i;  // the argument being read
   std::string name, inline_value;
   bool has_inline = false;
 
@@ -177,8 +178,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
   const std::string& cmd = args[1];
   if (cmd == "--help" || cmd == "-h" || cmd == "help") return ShowHelp{kUsage};
   if (cmd == "--version" || cmd == "version") return ShowVersion{};
-  FlagReader reader{args};
-  reader.i = 2;
+  FlagReader reader(args, 2);
   if (cmd == "run") return parse_run(reader);
   if (cmd == "render") return parse_render(reader);
   return UsageError{"unknown command \"" + cmd + "\": use run or render (see --help)"};
