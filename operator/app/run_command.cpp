@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -38,6 +39,15 @@ const char* const kServiceAccountNamespaceFile =
 // restarted rather than left half-alive.
 constexpr auto kCacheSyncTimeout = std::chrono::minutes(5);
 constexpr auto kEventFlushInterval = std::chrono::seconds(30);
+// Lease calls must fail well within the renew deadline (10 s): a call hung
+// on an unresponsive API server would otherwise hold up renewals and the
+// release at shutdown. The elector retries every 2 s, so no client retries.
+constexpr auto kLeaseRequestTimeout = std::chrono::seconds(5);
+// Once reconciles have drained, what is left of a shutdown (releasing the
+// Lease, flushing Events, closing watches and lists) gets this long; a step
+// stuck on an API server that does not answer must not keep the process
+// alive past its grace period.
+constexpr auto kShutdownCleanupBudget = std::chrono::seconds(5);
 
 class QueueMetrics final : public runtime::WorkQueueObserver {
  public:
@@ -86,6 +96,40 @@ sigset_t shutdown_signals() {
   sigaddset(&set, SIGINT);
   return set;
 }
+
+// Ends the process with `code` if the shutdown has not finished within
+// `budget`. Holds its state in a shared_ptr: the thread outlives the stack
+// frame that armed it when the shutdown finishes in time.
+class ShutdownDeadline {
+ public:
+  ShutdownDeadline(std::chrono::seconds budget, int code) : state_(std::make_shared<State>()) {
+    std::thread([state = state_, budget, code] {
+      std::unique_lock<std::mutex> lock(state->mu);
+      if (state->cv.wait_for(lock, budget, [&] { return state->done; })) return;
+      spdlog::warn("shutdown did not finish within {}s of the drain (an API call hangs?); exiting now",
+                   budget.count());
+      spdlog::default_logger()->flush();
+      std::_Exit(code);
+    }).detach();
+  }
+  ~ShutdownDeadline() {
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      state_->done = true;
+    }
+    state_->cv.notify_all();
+  }
+  ShutdownDeadline(const ShutdownDeadline&) = delete;
+  ShutdownDeadline& operator=(const ShutdownDeadline&) = delete;
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  std::shared_ptr<State> state_;
+};
 
 std::string read_first_line(const std::string& path) {
   std::ifstream in(path);
@@ -147,9 +191,10 @@ int run_operator(const RunOptions& options) {
       kube::make_cpprest_transport(config.value(), kube::TransportUse::Requests),
       kube::make_cpprest_transport(config.value(), kube::TransportUse::Watches));
   client->set_field_manager(std::string(electric::kFieldManager));
-  client->set_request_observer([&metrics](int code, const std::string& method, const std::string& host) {
+  auto count_request = [&metrics](int code, const std::string& method, const std::string& host) {
     metrics.rest_client_requests_total.with({code == 0 ? "<error>" : std::to_string(code), method, host}).inc();
-  });
+  };
+  client->set_request_observer(count_request);
 
   Caches caches(*client, options.namespaces);
   metrics.shards.set_collector([&caches] { return shard_phase_samples(caches); });
@@ -250,6 +295,7 @@ int run_operator(const RunOptions& options) {
 
   // Leader election: followers keep their caches warm; only the leader's
   // workers take keys.
+  std::unique_ptr<kube::Client> lease_client;
   std::unique_ptr<runtime::ClientLeaseStore> lease_store;
   std::unique_ptr<runtime::LeaderElector> elector;
   std::atomic<bool> shutting_down{false};
@@ -262,7 +308,14 @@ int run_operator(const RunOptions& options) {
     }
     controller.set_leading(false);
     metrics.leader_election_master_status.with({options.leader_election_id}).set(0);
-    lease_store = std::make_unique<runtime::ClientLeaseStore>(*client, lease_ns, options.leader_election_id);
+    kube::RetryPolicy no_retries;
+    no_retries.max_attempts = 1;
+    auto lease_transport =
+        kube::make_cpprest_transport(config.value(), kube::TransportUse::Requests, kLeaseRequestTimeout);
+    lease_client = std::make_unique<kube::Client>(lease_transport, lease_transport, no_retries);
+    lease_client->set_field_manager(std::string(electric::kFieldManager));
+    lease_client->set_request_observer(count_request);
+    lease_store = std::make_unique<runtime::ClientLeaseStore>(*lease_client, lease_ns, options.leader_election_id);
     runtime::LeaderElectionConfig lease_config;
     lease_config.identity = event_options.instance;
     runtime::LeaderCallbacks callbacks;
@@ -308,27 +361,54 @@ int run_operator(const RunOptions& options) {
 
   if (elector) elector->start();
   bool started = false;
-  std::thread starter([&] { started = controller.start(kCacheSyncTimeout); });
+  bool sync_failed = false;  // guarded by stop_mu
+  std::thread starter([&] {
+    started = controller.start(kCacheSyncTimeout);
+    if (started) return;
+    std::lock_guard<std::mutex> lock(stop_mu);
+    if (stop_requested) return;
+    // A process whose caches never sync exits non-zero, so it is restarted
+    // rather than left running half-alive.
+    spdlog::error("caches did not sync within {} minutes; exiting",
+                  std::chrono::duration_cast<std::chrono::minutes>(kCacheSyncTimeout).count());
+    sync_failed = true;
+    stop_requested = true;
+    stop_cv.notify_all();
+  });
   {
     std::unique_lock<std::mutex> lock(stop_mu);
-    // Wake up now and then to flush aggregated Events.
+    // Wake up now and then to flush aggregated Events, without holding the
+    // lock: a slow API call must not delay taking a signal.
     while (!stop_requested) {
       stop_cv.wait_for(lock, kEventFlushInterval);
-      if (!stop_requested) events.flush();
+      if (stop_requested) break;
+      lock.unlock();
+      events.flush();
+      lock.lock();
     }
   }
   shutting_down = true;
-  bool drained = controller.stop(options.shutdown_grace_period);
+  const bool drained = controller.stop(options.shutdown_grace_period);
+  if (!drained) {
+    // A reconcile is still writing. Releasing the Lease now would let a new
+    // leader write next to it, and returning would join its worker past the
+    // grace period: exit at once instead; the Lease expires on its own.
+    spdlog::error("in-flight reconciles did not finish within the {}s grace period; exiting without "
+                  "releasing the lease",
+                  options.shutdown_grace_period.count());
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }
+  ShutdownDeadline deadline(kShutdownCleanupBudget, 0);
   starter.join();
   if (!started) spdlog::warn("the controller had not started (caches not synced) when asked to stop");
-  if (!drained) spdlog::warn("in-flight reconciles did not finish within {}s", options.shutdown_grace_period.count());
   if (elector) elector->stop();  // releases the Lease for a fast takeover
   events.flush();
   metrics_server.stop();
   probe_server.stop();
   for (runtime::Informer* inf : caches.all_informers()) inf->stop();
   spdlog::info("stopped");
-  return 0;
+  return sync_failed ? 1 : 0;
 }
 
 }  // namespace app

@@ -2,10 +2,8 @@
 // issue 4's "What must show", one test per behaviour of api.md.
 #include <signal.h>
 
-#include <fstream>
 #include <set>
 #include <map>
-#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -15,120 +13,21 @@
 namespace itest {
 namespace {
 
-const kube::Resource kCrds{"apiextensions.k8s.io/v1", "customresourcedefinitions",
-                           "CustomResourceDefinition", false};
-
-std::string repo_file(const std::string& relative) {
-  std::ifstream in(std::string(EO_SOURCE_DIR) + "/" + relative);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string b64(const std::string& s) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : s) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) { out.push_back(t[(val >> bits) & 0x3F]); bits -= 6; }
-  }
-  if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
-
 class OperatorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!cluster_available()) return;
-    json crd = yaml(repo_file("crds/electric-operator.dev_electricshardsets.yaml"));
-    apply_as_test(kCrds, "", crd);
-    ASSERT_TRUE(eventually([&] {
-      auto got = client().get(kCrds, "", crd["metadata"]["name"]);
-      if (!got.ok()) return false;
-      for (const auto& c : got.value()["status"].value("conditions", json::array()))
-        if (c["type"] == "Established" && c["status"] == "True") return true;
-      return false;
-    }, 30s));
+    ASSERT_TRUE(install_crd());
   }
 
   void SetUp() override {
     if (!cluster_available()) GTEST_SKIP() << "no cluster (KUBECONFIG unset)";
   }
 
-  static void put_secret(const std::string& ns, const std::string& name,
-                         const std::map<std::string, std::string>& data) {
-    json d = json::object();
-    for (const auto& [k, v] : data) d[k] = b64(v);
-    json body = {{"apiVersion", "v1"}, {"kind", "Secret"},
-                 {"metadata", {{"name", name}, {"namespace", ns}}}, {"data", d}};
-    apply_as_test(kube::kSecrets, ns, body);
-  }
-
-  static std::string pg_url(int shard, const std::string& password = "s3cret-pw") {
-    return "postgresql://electric:" + password + "@pg-" + std::to_string(shard) + ".db:5432/app";
-  }
-
-  // A set with `shards` shards "0".."n-1" reading Secrets pg-<i> key url.
-  static json shard_set(const std::string& ns, const std::string& name, int shards,
-                        const std::string& extra_spec_yaml = "") {
-    json set = yaml("apiVersion: electric-operator.dev/v1alpha1\nkind: ElectricShardSet\n"
-                    "metadata: {name: " + name + ", namespace: " + ns + "}\nspec:\n  shards: []\n" +
-                    extra_spec_yaml);
-    for (int i = 0; i < shards; ++i) {
-      set["spec"]["shards"].push_back(
-          {{"name", std::to_string(i)},
-           {"databaseURLSecretRef", {{"name", "pg-" + std::to_string(i)}, {"key", "url"}}}});
-    }
-    return set;
-  }
-
-  static void apply_set(const json& set) {
-    apply_as_test(shard_sets(), set["metadata"]["namespace"], set);
-  }
-
-  static json get(const kube::Resource& r, const std::string& ns, const std::string& name) {
-    auto got = client().get(r, ns, name);
-    return got.ok() ? got.value() : json();
-  }
-
-  static json condition(const json& set, const std::string& type) {
-    if (!set.contains("status")) return json();
-    for (const auto& c : set["status"].value("conditions", json::array()))
-      if (c["type"] == type) return c;
-    return json();
-  }
-
-  static bool set_ready(const std::string& ns, const std::string& name, int shards) {
-    json set = get(shard_sets(), ns, name);
-    json ready = condition(set, "Ready");
-    return !ready.is_null() && ready["status"] == "True" &&
-           set["status"].value("readyShards", -1) == shards &&
-           set["status"].value("observedGeneration", -1) == set["metadata"].value("generation", -2);
-  }
-
-  static json shard_status(const std::string& ns, const std::string& name, const std::string& shard) {
-    json set = get(shard_sets(), ns, name);
-    if (set.contains("status")) {
-      for (const auto& s : set["status"].value("shards", json::array()))
-        if (s["name"] == shard) return s;
-    }
-    return json::object();
-  }
-
   static std::string config_hash(const std::string& ns, const std::string& deployment) {
-    json d = get(kube::kDeployments, ns, deployment);
+    json d = get_object(kube::kDeployments, ns, deployment);
     if (d.is_null()) return "";
     return d["spec"]["template"]["metadata"]["annotations"].value("electric-operator.dev/config-hash", "");
-  }
-
-  static size_t count(const kube::Resource& r, const std::string& ns, const std::string& selector) {
-    kube::ListOptions o;
-    o.label_selector = selector;
-    auto list = client().list_all(r, ns, o);
-    return list.ok() ? list.value().items.size() : 0;
   }
 
   static double writes(const OperatorProcess& op) {
@@ -145,11 +44,11 @@ TEST_F(OperatorTest, ThreeShardSetConvergesWithExactChildren) {
   apply_set(shard_set(ns.name(), "myapp", 3));
   ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "myapp", 3); }, 90s)) << op.log_tail();
 
-  json set = get(shard_sets(), ns.name(), "myapp");
+  json set = get_object(shard_sets(), ns.name(), "myapp");
   const std::string uid = set["metadata"]["uid"];
   for (int i = 0; i < 3; ++i) {
     const std::string x = std::to_string(i), child = "myapp-shard-" + x;
-    json dep = get(kube::kDeployments, ns.name(), child);
+    json dep = get_object(kube::kDeployments, ns.name(), child);
     ASSERT_FALSE(dep.is_null()) << child;
     const json& labels = dep["metadata"]["labels"];
     EXPECT_EQ(labels["app.kubernetes.io/name"], "electric");
@@ -189,27 +88,27 @@ TEST_F(OperatorTest, ThreeShardSetConvergesWithExactChildren) {
     EXPECT_FALSE(env["DATABASE_URL"].contains("value"));
     EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], child + "-data");
 
-    json svc = get(kube::kServices, ns.name(), child);
+    json svc = get_object(kube::kServices, ns.name(), child);
     EXPECT_EQ(svc["spec"]["ports"][0]["name"], "http");
     EXPECT_EQ(svc["spec"]["ports"][0]["port"], 3000);
     EXPECT_EQ(svc["spec"]["ports"][0]["targetPort"], "http");
     EXPECT_EQ(svc["spec"]["selector"]["electric-operator.dev/shard"], x);
 
-    json secret = get(kube::kSecrets, ns.name(), child);
-    EXPECT_EQ(secret["data"]["DATABASE_URL"], b64(pg_url(i)));
+    json secret = get_object(kube::kSecrets, ns.name(), child);
+    EXPECT_EQ(secret["data"]["DATABASE_URL"], base64(pg_url(i)));
     EXPECT_TRUE(secret["data"].contains("ELECTRIC_SECRET"));
 
-    json pvc = get(kube::kPersistentVolumeClaims, ns.name(), child + "-data");
+    json pvc = get_object(kube::kPersistentVolumeClaims, ns.name(), child + "-data");
     EXPECT_EQ(pvc["spec"]["resources"]["requests"]["storage"], "10Gi");
     EXPECT_EQ(pvc["status"]["phase"], "Bound");
     // whenDeleted: Retain (default): the PVC outlives the set.
     EXPECT_FALSE(pvc["metadata"].contains("ownerReferences"));
   }
-  json api = get(kube::kSecrets, ns.name(), "myapp-api-secret");
+  json api = get_object(kube::kSecrets, ns.name(), "myapp-api-secret");
   ASSERT_FALSE(api.is_null());
-  EXPECT_EQ(api["data"]["secret"].get<std::string>().size(), b64(std::string(64, 'x')).size());
+  EXPECT_EQ(api["data"]["secret"].get<std::string>().size(), base64(std::string(64, 'x')).size());
 
-  json cm = get(kube::kConfigMaps, ns.name(), "myapp-routing");
+  json cm = get_object(kube::kConfigMaps, ns.name(), "myapp-routing");
   ASSERT_FALSE(cm.is_null());
   EXPECT_EQ(cm["metadata"]["labels"]["app.kubernetes.io/component"], "routing");
   json shards = json::parse(cm["data"]["shards.json"].get<std::string>());
@@ -234,19 +133,19 @@ TEST_F(OperatorTest, AddAndRemoveShardsUnderRetainAndDelete) {
 
   apply_set(shard_set(ns.name(), "s", 3));  // add shard 2
   ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "s", 3); }, 90s)) << op.log_tail();
-  EXPECT_FALSE(get(kube::kDeployments, ns.name(), "s-shard-2").is_null());
+  EXPECT_FALSE(get_object(kube::kDeployments, ns.name(), "s-shard-2").is_null());
 
   apply_set(shard_set(ns.name(), "s", 2));  // remove shard 2 under Retain
   ASSERT_TRUE(eventually([&] {
-    return get(kube::kDeployments, ns.name(), "s-shard-2").is_null() &&
-           get(kube::kServices, ns.name(), "s-shard-2").is_null() &&
-           get(kube::kSecrets, ns.name(), "s-shard-2").is_null();
+    return get_object(kube::kDeployments, ns.name(), "s-shard-2").is_null() &&
+           get_object(kube::kServices, ns.name(), "s-shard-2").is_null() &&
+           get_object(kube::kSecrets, ns.name(), "s-shard-2").is_null();
   }, 60s)) << op.log_tail();
-  json pvc = get(kube::kPersistentVolumeClaims, ns.name(), "s-shard-2-data");
+  json pvc = get_object(kube::kPersistentVolumeClaims, ns.name(), "s-shard-2-data");
   ASSERT_FALSE(pvc.is_null()) << "a retained PVC must stay";
   EXPECT_FALSE(pvc["metadata"].contains("ownerReferences"));
   ASSERT_TRUE(eventually([&] {
-    json set = get(shard_sets(), ns.name(), "s");
+    json set = get_object(shard_sets(), ns.name(), "s");
     auto retained = set["status"].value("retainedVolumes", json::array());
     return retained.size() == 1 && retained[0]["shard"] == "2" &&
            retained[0]["persistentVolumeClaim"] == "s-shard-2-data";
@@ -256,12 +155,12 @@ TEST_F(OperatorTest, AddAndRemoveShardsUnderRetainAndDelete) {
   const std::string deleting = "  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenShardRemoved: Delete}\n";
   apply_set(shard_set(ns.name(), "s", 2, deleting));
   ASSERT_TRUE(eventually([&] {
-    json p = get(kube::kPersistentVolumeClaims, ns.name(), "s-shard-1-data");
+    json p = get_object(kube::kPersistentVolumeClaims, ns.name(), "s-shard-1-data");
     return p.contains("metadata") && p["metadata"].contains("ownerReferences");
   }, 30s)) << "changing whenDeleted to Delete adds the PVC's ownerReference";
   apply_set(shard_set(ns.name(), "s", 1, deleting));
   ASSERT_TRUE(eventually([&] {
-    json p = get(kube::kPersistentVolumeClaims, ns.name(), "s-shard-1-data");
+    json p = get_object(kube::kPersistentVolumeClaims, ns.name(), "s-shard-1-data");
     return p.is_null() || p["metadata"].contains("deletionTimestamp");
   }, 60s)) << op.log_tail();
   EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "s", 1); }, 60s));
@@ -280,8 +179,8 @@ TEST_F(OperatorTest, ChangedDatabaseURLRollsOnlyThatShard) {
   ASSERT_TRUE(eventually([&] { return config_hash(ns.name(), "r-shard-1") != before[1]; }, 30s)) << op.log_tail();
   EXPECT_EQ(config_hash(ns.name(), "r-shard-0"), before[0]);
   EXPECT_EQ(config_hash(ns.name(), "r-shard-2"), before[2]);
-  json secret = get(kube::kSecrets, ns.name(), "r-shard-1");
-  EXPECT_EQ(secret["data"]["DATABASE_URL"], b64("postgresql://electric:other@pg-1b.db:5432/app"));
+  json secret = get_object(kube::kSecrets, ns.name(), "r-shard-1");
+  EXPECT_EQ(secret["data"]["DATABASE_URL"], base64("postgresql://electric:other@pg-1b.db:5432/app"));
   EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "r", 3); }, 60s));
 }
 
@@ -296,18 +195,18 @@ TEST_F(OperatorTest, DriftIsRestoredAndForeignFieldsAreLeftAlone) {
   auto patched = client().merge_patch(kube::kDeployments, ns.name(), "d-shard-0",
                                       json::parse(R"({"metadata":{"annotations":{"team":"db"}},"spec":{"replicas":3}})"));
   ASSERT_TRUE(patched.ok()) << patched.error().describe();
-  ASSERT_TRUE(eventually([&] { return get(kube::kDeployments, ns.name(), "d-shard-0")["spec"]["replicas"] == 1; }, 30s))
+  ASSERT_TRUE(eventually([&] { return get_object(kube::kDeployments, ns.name(), "d-shard-0")["spec"]["replicas"] == 1; }, 30s))
       << op.log_tail();
-  EXPECT_EQ(get(kube::kDeployments, ns.name(), "d-shard-0")["metadata"]["annotations"].value("team", ""), "db");
+  EXPECT_EQ(get_object(kube::kDeployments, ns.name(), "d-shard-0")["metadata"]["annotations"].value("team", ""), "db");
 
-  const std::string old_uid = get(kube::kDeployments, ns.name(), "d-shard-0")["metadata"]["uid"];
+  const std::string old_uid = get_object(kube::kDeployments, ns.name(), "d-shard-0")["metadata"]["uid"];
   ASSERT_TRUE(client().remove(kube::kDeployments, ns.name(), "d-shard-0").ok());
   ASSERT_TRUE(eventually([&] {
-    json d = get(kube::kDeployments, ns.name(), "d-shard-0");
+    json d = get_object(kube::kDeployments, ns.name(), "d-shard-0");
     return !d.is_null() && d["metadata"]["uid"] != old_uid;
   }, 30s)) << op.log_tail();
   ASSERT_TRUE(client().remove(kube::kServices, ns.name(), "d-shard-0").ok());
-  EXPECT_TRUE(eventually([&] { return !get(kube::kServices, ns.name(), "d-shard-0").is_null(); }, 30s));
+  EXPECT_TRUE(eventually([&] { return !get_object(kube::kServices, ns.name(), "d-shard-0").is_null(); }, 30s));
 }
 
 TEST_F(OperatorTest, DeletingTheSetWhileStoppedCollectsChildrenAndKeepsRetainedVolumes) {
@@ -322,10 +221,10 @@ TEST_F(OperatorTest, DeletingTheSetWhileStoppedCollectsChildrenAndKeepsRetainedV
   ASSERT_TRUE(client().remove(shard_sets(), ns.name(), "g").ok());
   const std::string sel = "electric-operator.dev/shard-set=g";
   ASSERT_TRUE(eventually([&] {
-    return count(kube::kDeployments, ns.name(), sel) == 0 && count(kube::kServices, ns.name(), sel) == 0 &&
-           count(kube::kSecrets, ns.name(), sel) == 0 && count(kube::kConfigMaps, ns.name(), sel) == 0;
+    return count_objects(kube::kDeployments, ns.name(), sel) == 0 && count_objects(kube::kServices, ns.name(), sel) == 0 &&
+           count_objects(kube::kSecrets, ns.name(), sel) == 0 && count_objects(kube::kConfigMaps, ns.name(), sel) == 0;
   }, 90s)) << "garbage collection through ownerReferences";
-  EXPECT_EQ(count(kube::kPersistentVolumeClaims, ns.name(), sel), 2u) << "whenDeleted: Retain keeps PVCs";
+  EXPECT_EQ(count_objects(kube::kPersistentVolumeClaims, ns.name(), sel), 2u) << "whenDeleted: Retain keeps PVCs";
 }
 
 TEST_F(OperatorTest, MissingSecretIsPendingAndHealsByItself) {
@@ -335,8 +234,8 @@ TEST_F(OperatorTest, MissingSecretIsPendingAndHealsByItself) {
   ASSERT_TRUE(eventually([&] { return shard_status(ns.name(), "m", "0").value("reason", "") == "SecretNotFound"; }, 30s))
       << op.log_tail();
   EXPECT_EQ(shard_status(ns.name(), "m", "0")["phase"], "Pending");
-  EXPECT_EQ(condition(get(shard_sets(), ns.name(), "m"), "Degraded")["status"], "True");
-  EXPECT_TRUE(get(kube::kDeployments, ns.name(), "m-shard-0").is_null());
+  EXPECT_EQ(condition(get_object(shard_sets(), ns.name(), "m"), "Degraded")["status"], "True");
+  EXPECT_TRUE(get_object(kube::kDeployments, ns.name(), "m-shard-0").is_null());
   EXPECT_TRUE(eventually([&] {
     kube::ListOptions o;
     o.field_selector = "involvedObject.name=m,reason=SecretNotFound";
@@ -362,8 +261,8 @@ TEST_F(OperatorTest, InvalidDatabaseURLFailsTheShardWithoutShowingThePassword) {
       << op.log_tail();
   EXPECT_EQ(shard_status(ns.name(), "b", "0")["phase"], "Failed");
   EXPECT_TRUE(eventually([&] { return shard_status(ns.name(), "b", "1").value("ready", false); }, 90s));
-  EXPECT_TRUE(get(kube::kDeployments, ns.name(), "b-shard-0").is_null());
-  EXPECT_EQ(get(shard_sets(), ns.name(), "b").dump().find("TopSecret123"), std::string::npos);
+  EXPECT_TRUE(get_object(kube::kDeployments, ns.name(), "b-shard-0").is_null());
+  EXPECT_EQ(get_object(shard_sets(), ns.name(), "b").dump().find("TopSecret123"), std::string::npos);
   auto events = client().list(kube::kEvents, ns.name());
   ASSERT_TRUE(events.ok());
   for (const auto& e : events.value().items) EXPECT_EQ(e.dump().find("TopSecret123"), std::string::npos);
@@ -388,7 +287,7 @@ TEST_F(OperatorTest, SameStreamOnSameDatabaseAcrossNamespacesFailsTheNewerSet) {
     return shard_status(b.name(), "y", "0").value("reason", "") == "ReplicationStreamConflict";
   }, 30s)) << op.log_tail();
   EXPECT_EQ(shard_status(b.name(), "y", "0")["phase"], "Failed");
-  EXPECT_TRUE(get(kube::kDeployments, b.name(), "y-shard-0").is_null());
+  EXPECT_TRUE(get_object(kube::kDeployments, b.name(), "y-shard-0").is_null());
   EXPECT_TRUE(set_ready(a.name(), "x", 1)) << "the older set keeps its stream";
 
   // The older set goes: the newer one heals.
@@ -406,11 +305,11 @@ TEST_F(OperatorTest, StorageShrinkIsRefusedAndGrowthApplied) {
   ASSERT_TRUE(eventually([&] {
     return shard_status(ns.name(), "v", "0").value("reason", "") == "StorageShrinkNotSupported";
   }, 30s)) << op.log_tail();
-  EXPECT_EQ(get(kube::kPersistentVolumeClaims, ns.name(), "v-shard-0-data")["spec"]["resources"]["requests"]["storage"], "2Gi");
-  EXPECT_EQ(condition(get(shard_sets(), ns.name(), "v"), "Degraded")["status"], "True");
+  EXPECT_EQ(get_object(kube::kPersistentVolumeClaims, ns.name(), "v-shard-0-data")["spec"]["resources"]["requests"]["storage"], "2Gi");
+  EXPECT_EQ(condition(get_object(shard_sets(), ns.name(), "v"), "Degraded")["status"], "True");
   apply_set(shard_set(ns.name(), "v", 1, "  storage: {size: 3Gi}\n"));
   EXPECT_TRUE(eventually([&] {
-    return get(kube::kPersistentVolumeClaims, ns.name(), "v-shard-0-data")["spec"]["resources"]["requests"]["storage"] == "3Gi";
+    return get_object(kube::kPersistentVolumeClaims, ns.name(), "v-shard-0-data")["spec"]["resources"]["requests"]["storage"] == "3Gi";
   }, 30s)) << op.log_tail();
 }
 
@@ -421,13 +320,13 @@ TEST_F(OperatorTest, PausedStopsWritesAndUnpausingResumes) {
   apply_set(shard_set(ns.name(), "p", 1));
   ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "p", 1); }, 90s)) << op.log_tail();
   apply_set(shard_set(ns.name(), "p", 1, "  paused: true\n  image: electricsql/electric:1.7.13\n"));
-  ASSERT_TRUE(eventually([&] { return condition(get(shard_sets(), ns.name(), "p"), "Paused")["status"] == "True"; }, 30s));
+  ASSERT_TRUE(eventually([&] { return condition(get_object(shard_sets(), ns.name(), "p"), "Paused")["status"] == "True"; }, 30s));
   std::this_thread::sleep_for(2s);
-  EXPECT_EQ(get(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"],
+  EXPECT_EQ(get_object(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"],
             "electricsql/electric:1.7.12");
   apply_set(shard_set(ns.name(), "p", 1, "  paused: false\n  image: electricsql/electric:1.7.13\n"));
   EXPECT_TRUE(eventually([&] {
-    return get(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"] ==
+    return get_object(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"] ==
            "electricsql/electric:1.7.13";
   }, 30s)) << op.log_tail();
 }
@@ -439,16 +338,16 @@ TEST_F(OperatorTest, KilledMidCreationConvergesWithoutDuplicates) {
   {
     OperatorProcess op({"--namespace", ns.name(), "--concurrency", "2"});
     apply_set(shard_set(ns.name(), "k", 20));
-    ASSERT_TRUE(eventually([&] { return count(kube::kSecrets, ns.name(), sel) >= 5; }, 60s)) << op.log_tail();
+    ASSERT_TRUE(eventually([&] { return count_objects(kube::kSecrets, ns.name(), sel) >= 5; }, 60s)) << op.log_tail();
     EXPECT_EQ(op.stop(SIGKILL), 128 + SIGKILL);
   }
   OperatorProcess again({"--namespace", ns.name()});
   ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "k", 20); }, 120s)) << again.log_tail();
-  EXPECT_EQ(count(kube::kDeployments, ns.name(), sel), 20u);
-  EXPECT_EQ(count(kube::kServices, ns.name(), sel), 20u);
-  EXPECT_EQ(count(kube::kPersistentVolumeClaims, ns.name(), sel), 20u);
-  EXPECT_EQ(count(kube::kSecrets, ns.name(), sel), 21u);  // 20 shards + the API secret
-  EXPECT_EQ(count(kube::kConfigMaps, ns.name(), sel), 1u);
+  EXPECT_EQ(count_objects(kube::kDeployments, ns.name(), sel), 20u);
+  EXPECT_EQ(count_objects(kube::kServices, ns.name(), sel), 20u);
+  EXPECT_EQ(count_objects(kube::kPersistentVolumeClaims, ns.name(), sel), 20u);
+  EXPECT_EQ(count_objects(kube::kSecrets, ns.name(), sel), 21u);  // 20 shards + the API secret
+  EXPECT_EQ(count_objects(kube::kConfigMaps, ns.name(), sel), 1u);
 }
 
 TEST_F(OperatorTest, ConvergedOperatorMakesNoWritesWhileIdle) {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -229,6 +230,126 @@ double OperatorProcess::metric(const std::string& name,
     sum += std::atof(line.c_str() + line.rfind(' ') + 1);
   }
   return sum;
+}
+
+std::string repo_file(const std::string& relative) {
+  std::ifstream in(std::string(EO_SOURCE_DIR) + "/" + relative);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string base64(const std::string& bytes) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : bytes) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) { out.push_back(t[(val >> bits) & 0x3F]); bits -= 6; }
+  }
+  if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+bool install_crd() {
+  const kube::Resource crds{"apiextensions.k8s.io/v1", "customresourcedefinitions",
+                            "CustomResourceDefinition", false};
+  json crd = yaml(repo_file("crds/electric-operator.dev_electricshardsets.yaml"));
+  apply_as_test(crds, "", crd);
+  return eventually([&] {
+    auto got = client().get(crds, "", crd["metadata"]["name"]);
+    if (!got.ok()) return false;
+    for (const auto& c : got.value()["status"].value("conditions", json::array()))
+      if (c["type"] == "Established" && c["status"] == "True") return true;
+    return false;
+  }, 30s);
+}
+
+void put_secret(const std::string& ns, const std::string& name,
+                const std::map<std::string, std::string>& data) {
+  json d = json::object();
+  for (const auto& [k, v] : data) d[k] = base64(v);
+  json body = {{"apiVersion", "v1"}, {"kind", "Secret"},
+               {"metadata", {{"name", name}, {"namespace", ns}}}, {"data", d}};
+  apply_as_test(kube::kSecrets, ns, body);
+}
+
+std::string pg_url(int shard, const std::string& password) {
+  return "postgresql://electric:" + password + "@pg-" + std::to_string(shard) + ".db:5432/app";
+}
+
+json shard_set(const std::string& ns, const std::string& name, int shards,
+               const std::string& extra_spec_yaml) {
+  json set = yaml("apiVersion: electric-operator.dev/v1alpha1\nkind: ElectricShardSet\n"
+                  "metadata: {name: " + name + ", namespace: " + ns + "}\nspec:\n  shards: []\n" +
+                  extra_spec_yaml);
+  for (int i = 0; i < shards; ++i) {
+    set["spec"]["shards"].push_back(
+        {{"name", std::to_string(i)},
+         {"databaseURLSecretRef", {{"name", "pg-" + std::to_string(i)}, {"key", "url"}}}});
+  }
+  return set;
+}
+
+void apply_set(const json& set) { apply_as_test(shard_sets(), set["metadata"]["namespace"], set); }
+
+json get_object(const kube::Resource& r, const std::string& ns, const std::string& name) {
+  auto got = client().get(r, ns, name);
+  return got.ok() ? got.value() : json();
+}
+
+json condition(const json& set, const std::string& type) {
+  if (!set.is_object() || !set.contains("status")) return json();
+  for (const auto& c : set["status"].value("conditions", json::array()))
+    if (c["type"] == type) return c;
+  return json();
+}
+
+bool set_ready(const std::string& ns, const std::string& name, int shards) {
+  json set = get_object(shard_sets(), ns, name);
+  json ready = condition(set, "Ready");
+  return !ready.is_null() && ready["status"] == "True" &&
+         set["status"].value("readyShards", -1) == shards &&
+         set["status"].value("observedGeneration", -1) == set["metadata"].value("generation", -2);
+}
+
+json shard_status(const std::string& ns, const std::string& name, const std::string& shard) {
+  json set = get_object(shard_sets(), ns, name);
+  if (set.is_object() && set.contains("status")) {
+    for (const auto& s : set["status"].value("shards", json::array()))
+      if (s["name"] == shard) return s;
+  }
+  return json::object();
+}
+
+size_t count_objects(const kube::Resource& r, const std::string& ns, const std::string& label_selector) {
+  kube::ListOptions o;
+  o.label_selector = label_selector;
+  auto list = client().list_all(r, ns, o);
+  return list.ok() ? list.value().items.size() : 0;
+}
+
+int run_with_input(const std::string& shell_command, const std::string& input, std::string* output) {
+  const std::string input_path = "/tmp/eo-itest-input-" + random_suffix();
+  {
+    std::ofstream out(input_path, std::ios::binary);
+    out << input;
+  }
+  FILE* pipe = ::popen((shell_command + " < " + input_path + " 2>&1").c_str(), "r");
+  if (!pipe) {
+    ::unlink(input_path.c_str());
+    return -1;
+  }
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, n);
+  int status = ::pclose(pipe);
+  ::unlink(input_path.c_str());
+  if (output) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace itest

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,5 +85,34 @@ class OperatorProcess {
 };
 
 int free_port();
+
+// --- ElectricShardSets and their Secrets, shared by the operator tests ---
+
+// A file of the source tree, e.g. "crds/electric-operator.dev_electricshardsets.yaml".
+std::string repo_file(const std::string& relative);
+std::string base64(const std::string& bytes);
+// Applies the CRD from crds/ and waits until it is Established.
+bool install_crd();
+// Creates or replaces Secret `name` with `data` (plain values, encoded here).
+void put_secret(const std::string& ns, const std::string& name,
+                const std::map<std::string, std::string>& data);
+std::string pg_url(int shard, const std::string& password = "s3cret-pw");
+// A set with `shards` shards "0".."n-1" reading Secrets pg-<i> key url;
+// `extra_spec_yaml` is appended under spec (indent two spaces).
+json shard_set(const std::string& ns, const std::string& name, int shards,
+               const std::string& extra_spec_yaml = "");
+void apply_set(const json& set);
+// The object, or null when it cannot be read.
+json get_object(const kube::Resource& r, const std::string& ns, const std::string& name);
+// The status condition of `type`, or null.
+json condition(const json& set, const std::string& type);
+// Ready=True with readyShards == shards at the current generation.
+bool set_ready(const std::string& ns, const std::string& name, int shards);
+json shard_status(const std::string& ns, const std::string& name, const std::string& shard);
+size_t count_objects(const kube::Resource& r, const std::string& ns, const std::string& label_selector);
+
+// Runs `shell_command` (sh -c) with `input` on its stdin; its exit status,
+// or -1 when it could not run. Its stdout and stderr go to `output`.
+int run_with_input(const std::string& shell_command, const std::string& input, std::string* output);
 
 }  // namespace itest
