@@ -210,6 +210,9 @@ TEST(KubeClient, AWatchSeesEveryChangeOfAThousandObjectsInOrder) {
     watch_result = client.watch(kube::kConfigMaps, ns.name(), options,
                                 [&](const kube::WatchEvent& e) {
                                   if (e.type == kube::WatchEvent::Type::Bookmark) return true;
+                                  // The controller-manager adds kube-root-ca.crt to a new
+                                  // namespace at a moment of its own: not ours to count.
+                                  if (e.object["metadata"].value("name", "").rfind("w-", 0) != 0) return true;
                                   static const char* names[] = {"ADDED", "MODIFIED", "DELETED",
                                                                 "BOOKMARK", "ERROR"};
                                   std::lock_guard<std::mutex> lock(mu);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "app/yaml_json.h"
+#include "electric/digest.h"
 #include "kube/config.h"
 
 namespace itest {
@@ -239,19 +240,7 @@ std::string repo_file(const std::string& relative) {
   return ss.str();
 }
 
-std::string base64(const std::string& bytes) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : bytes) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) { out.push_back(t[(val >> bits) & 0x3F]); bits -= 6; }
-  }
-  if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
+std::string base64(const std::string& bytes) { return electric::base64_encode(bytes); }
 
 bool install_crd() {
   const kube::Resource crds{"apiextensions.k8s.io/v1", "customresourcedefinitions",

@@ -13,11 +13,7 @@
 namespace electric {
 namespace {
 
-std::string repo_root() {
-  std::string file = __FILE__;  // <root>/tests/unit/electric/crd_test.cpp
-  for (int i = 0; i < 4; ++i) file = file.substr(0, file.find_last_of('/'));
-  return file;
-}
+std::string repo_root() { return EO_SOURCE_DIR; }
 
 YAML::Node load_crd() { return YAML::LoadFile(repo_root() + "/crds/electric-operator.dev_electricshardsets.yaml"); }
 

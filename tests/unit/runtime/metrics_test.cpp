@@ -264,8 +264,7 @@ bool python_parser_available(std::string* why) {
 }
 
 std::string script_path() {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind('/')) + "/check_metrics.py";
+  return std::string(EO_SOURCE_DIR) + "/tests/unit/runtime/check_metrics.py";
 }
 
 // Runs check_metrics.py on `text`; returns its exit status.
