@@ -299,8 +299,10 @@ int run_operator(const RunOptions& options) {
   std::unique_ptr<runtime::ClientLeaseStore> lease_store;
   std::unique_ptr<runtime::LeaderElector> elector;
   std::atomic<bool> shutting_down{false};
+  // Outlives the block below: the elector's callbacks log it.
+  std::string lease_ns;
   if (options.leader_elect) {
-    std::string lease_ns = options.leader_election_namespace;
+    lease_ns = options.leader_election_namespace;
     if (lease_ns.empty()) lease_ns = read_first_line(kServiceAccountNamespaceFile);
     if (lease_ns.empty()) {
       spdlog::error("--leader-elect needs --leader-election-namespace when not running in a cluster");

@@ -494,7 +494,10 @@ TEST(WatchResilience, AnInformerResumesWithoutRelistingAfterItsWatchIsCut) {
     std::this_thread::sleep_for(1500ms);
   }
   ASSERT_TRUE(store_matches_server(cms.informer, ns.name(), 60s, diff)) << diff;
-  EXPECT_GE(cms.source->watch_calls(), 3) << "the server never ended a watch";
+  // On a loaded machine the server's timeouts drift; wait for them rather
+  // than assume 6 s is enough.
+  EXPECT_TRUE(itest::eventually([&] { return cms.source->watch_calls() >= 3; }, 30s))
+      << "the server never ended a watch (" << cms.source->watch_calls() << " watch calls)";
 
   cms.source->disconnect();
   ASSERT_TRUE(itest::eventually([&] { return cms.source->parked(); }, 30s));
