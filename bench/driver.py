@@ -4,7 +4,7 @@
 scripts/bench.sh builds the tools, brings the cluster up and runs this:
 
   bench/driver.py --operator build/bin/electric-operator \
-      --parallel-apply build/bench/parallel_apply --kubeconfig K \
+      --parallel-apply build/bin/parallel_apply --kubeconfig K \
       --out bench/results/latest.json [--budget-seconds 870]
 
 It prints a markdown table and writes the numbers as JSON (and the table as

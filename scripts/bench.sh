@@ -12,9 +12,10 @@
 # this script started running).
 #
 # Brings the cluster up (tests/cluster/cluster up) when it is not running, and
-# down at the end only if it started it. Builds the parallel server-side-apply
-# baseline (bench/CMakeLists.txt, on operator/kube/) into build/bench. Creates
-# only namespaces named bench-*, and deletes them.
+# down at the end only if it started it. The parallel server-side-apply
+# baseline (bench/parallel_apply.cpp, on operator/kube/ alone) is built by
+# `make build` beside the operator. Creates only namespaces named bench-*, and
+# deletes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -23,9 +24,8 @@ budget=${EO_BENCH_BUDGET_SECONDS:-870}
 operator=${EO_OPERATOR_BIN:-$root/build/bin/electric-operator}
 [[ -x $operator ]] || { echo "bench: no operator binary at $operator (run: make build)" >&2; exit 1; }
 
-echo "== building the parallel-apply baseline (build/bench)"
-cmake -S bench -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C build/bench -j2 parallel_apply >/dev/null
+parallel_apply=${EO_PARALLEL_APPLY_BIN:-$(dirname "$operator")/parallel_apply}
+[[ -x $parallel_apply ]] || { echo "bench: no baseline binary at $parallel_apply (run: make build)" >&2; exit 1; }
 
 if ! tests/cluster/cluster status >/dev/null 2>&1; then
   echo "== starting the local control plane"
@@ -47,7 +47,7 @@ left=$((budget - SECONDS))
 echo "== running the benchmarks (budget ${left}s; progress on stderr)"
 python3 bench/driver.py \
   --operator "$operator" \
-  --parallel-apply build/bench/parallel_apply \
+  --parallel-apply "$parallel_apply" \
   --kubeconfig "$KUBECONFIG" \
   --kubectl "$kubectl" \
   --out bench/results/latest.json \
