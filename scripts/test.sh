@@ -1,96 +1,167 @@
 #!/usr/bin/env bash
-# Runs every test suite and prints one closing line "N passed, M failed".
+# Runs every test suite and prints one closing line "N passed, M failed"
+# (", K skipped" added when K > 0). tests/README.md says what counts as what.
 #
 # Unit tests run in the normal and the sanitizer (ASan+UBSan) build. Then the
 # local control plane starts (tests/cluster/cluster up), and the cluster,
-# integration (sanitizer build, operator binary as a separate process) and e2e
-# suites run against it. The cluster is stopped at the end, also on failure.
+# integration (sanitizer build, operator binary as a separate process, shuffled
+# with a printed seed) and e2e suites run against it. The cluster is stopped at
+# the end, also on failure.
 #
 #   scripts/test.sh               everything
 #   scripts/test.sh --unit-only   no cluster
+#
+# Sourcing this file only defines the counting functions; tests/runner/ does
+# that to prove the runner reports crashes, skips and hangs.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-root=$PWD
 
-unit_only=false
-[[ ${1:-} == --unit-only ]] && unit_only=true
+passed=0; failed=0; skipped=0; failures=(); skips=()
+# gtest tests (Suite.Name regex) allowed to skip. Empty: every test can run
+# here (the cluster harness compacts etcd, install-deps installs the Python
+# parser), so any skip means a test did not test.
+may_skip=${EO_MAY_SKIP:-}
+timeout_unit=${EO_TIMEOUT_UNIT:-600}
+timeout_cluster=${EO_TIMEOUT_CLUSTER:-2400}
+# Sanitizer reports that may reach a log without changing the exit status
+# (a report in a child process, or halt_on_error off).
+sanitizer_report='ERROR: AddressSanitizer|runtime error:|LeakSanitizer|ERROR: UndefinedBehaviorSanitizer'
 
-results_dir=$root/build/test-results
-rm -rf "$results_dir"; mkdir -p "$results_dir"
-passed=0; failed=0; failed_suites=()
+# note_* name a failure or skip; record_* also count it.
+note_failure() { failures+=("$1: $2"); echo "   FAILED $1: $2"; }
+note_skip() { skips+=("$1: $2"); echo "   skipped $1: $2"; }
+record_failure() { failed=$((failed + 1)); note_failure "$@"; }
+record_skip() { skipped=$((skipped + 1)); note_skip "$@"; }
 
-count_gtest() {  # suite-name json-file exit-code
-  local name=$1 file=$2 rc=$3 p f
-  if [[ -s $file ]]; then
-    read -r p f < <(python3 -c '
-import json,sys
-d=json.load(open(sys.argv[1]))
-t=d.get("tests",0); fl=d.get("failures",0); dis=d.get("disabled",0)
-print(t-fl-dis, fl)' "$file")
+# The test that was running when a gtest binary stopped: the last
+# "[ RUN      ]" without its OK/FAILED/SKIPPED line.
+hung_gtest() {
+  awk '/^\[ RUN      \] /{t=$4} /^\[( +OK|  FAILED|  SKIPPED) +\] /{if ($4==t) t=""} END{print t}' "$1"
+}
+
+# Reads a gtest JSON result: prints "passed N", "failed NAME" and
+# "skipped NAME" lines, or exits non-zero when the file is not whole JSON.
+read_gtest_json() {
+  python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = 0
+for s in d["testsuites"]:
+    for t in s["testsuite"]:
+        name = s["name"] + "." + t["name"]
+        if t.get("status") == "NOTRUN": continue
+        if t.get("failures"): print("failed", name)
+        elif t.get("result") == "SKIPPED": print("skipped", name)
+        else: ok += 1
+print("passed", ok)' "$1" 2>/dev/null
+}
+
+count_gtest() {  # suite-name json-file log-file exit-code
+  local name=$1 json=$2 log=$3 rc=$4 parsed kind test suite_failed=$failed report
+  report=$(grep -m1 -E "$sanitizer_report" "$log")
+  if ((rc == 124 || rc == 137)); then
+    record_failure "$name" "timed out in $(hung_gtest "$log")"
+  elif [[ ! -s $json ]]; then
+    record_failure "$name" "no result file (exit status $rc)"
+  elif ! parsed=$(read_gtest_json "$json"); then
+    record_failure "$name" "result file truncated or not JSON (exit status $rc)"
   else
-    p=0; f=1
+    while read -r kind test; do
+      case $kind in
+        passed) passed=$((passed + test)) ;;
+        failed) record_failure "$name" "$test" ;;
+        skipped)
+          if [[ -n $may_skip && $test =~ ^($may_skip)$ ]]; then record_skip "$name" "$test"
+          else record_failure "$name" "$test skipped, but must run here"; fi ;;
+      esac
+    done <<<"$parsed"
   fi
-  ((rc != 0 && f == 0)) && f=1   # crashed after writing, or sanitizer report
-  passed=$((passed + p)); failed=$((failed + f))
-  ((f > 0)) && failed_suites+=("$name")
-  echo "== $name: $p passed, $f failed"
+  # A crash after the last test, or a sanitizer report, fails the suite once.
+  if ((failed == suite_failed)) && [[ $rc != 0 || -n $report ]]; then
+    record_failure "$name" "exit status $rc after its tests passed${report:+; $report}"
+  fi
+  return 0
 }
 
 count_script() {  # suite-name log-file exit-code
-  local name=$1 log=$2 rc=$3 line p=0 f=0
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-  if [[ -n $line ]]; then
-    p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
-    f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+  local name=$1 log=$2 rc=$3 line p f s
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
+  if ((rc == 124 || rc == 137)); then
+    record_failure "$name" "timed out after: $(grep -v '^$' "$log" | tail -n 1)"
+    return 0
   fi
-  ((rc != 0 && f == 0)) && f=1
-  passed=$((passed + p)); failed=$((failed + f))
-  ((f > 0)) && failed_suites+=("$name")
-  echo "== $name: $p passed, $f failed"
+  [[ -n $line ]] || { record_failure "$name" "no summary line (exit status $rc)"; return 0; }
+  read -r p _ f _ s _ <<<"${line//,/}"
+  # The summary line counts; the "FAIL - " and "skip - " lines name.
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
+  while read -r test; do note_failure "$name" "$test"; done < <(sed -n 's/^FAIL - //p' "$log")
+  while read -r test; do note_skip "$name" "$test"; done < <(sed -n 's/^skip - //p' "$log")
+  ((rc != 0 && f == 0)) && record_failure "$name" "exit status $rc with no failure counted"
+  return 0
 }
 
-run_gtest() {  # suite-name binary [args...]
-  local name=$1 bin=$2; shift 2
-  [[ -x $bin ]] || { echo "== $name: missing $bin"; failed=$((failed + 1)); failed_suites+=("$name"); return; }
-  local out=$results_dir/$name.json
+run_gtest() {  # suite-name timeout-seconds binary [args...]
+  local name=$1 limit=$2 bin=$3; shift 3
+  [[ -x $bin ]] || { record_failure "$name" "missing $bin"; return; }
+  local json=$results_dir/$name.json log=$results_dir/$name.log rc
   echo "== running $name"
-  "$bin" --gtest_output="json:$out" "$@" 2>&1 | tee "$results_dir/$name.log" | grep -E '^\[  (FAILED|  OK  ) |^\[==========\]|ERROR|Sanitizer' | grep -v '^\[       OK' || true
-  count_gtest "$name" "$out" "${PIPESTATUS[0]}"
+  timeout --kill-after=10 "$limit" "$bin" --gtest_output="json:$json" "$@" >"$log" 2>&1
+  rc=$?
+  grep -E '^\[  FAILED  \] [^ ]+ \(|^\[==========\] [0-9]+ tests .* ran' "$log"
+  count_gtest "$name" "$json" "$log" "$rc"
 }
 
-run_script() {  # suite-name script
-  local name=$1 script=$2
+run_script() {  # suite-name timeout-seconds script
+  local name=$1 limit=$2 script=$3 log=$results_dir/$1.log rc
   echo "== running $name"
-  bash "$script" > "$results_dir/$name.log" 2>&1
-  local rc=$?
-  tail -n 15 "$results_dir/$name.log"
-  count_script "$name" "$results_dir/$name.log" "$rc"
+  timeout --kill-after=10 "$limit" bash "$script" >"$log" 2>&1
+  rc=$?
+  tail -n 3 "$log"
+  count_script "$name" "$log" "$rc"
 }
 
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export ASAN_OPTIONS=detect_leaks=1
+closing_line() {
+  ((${#failures[@]} > 0)) && printf 'failed: %s\n' "${failures[@]}"
+  ((${#skips[@]} > 0)) && printf 'skipped: %s\n' "${skips[@]}"
+  echo "$passed passed, $failed failed$( ((skipped > 0)) && echo ", $skipped skipped")"
+}
 
-for layer in kube runtime electric app; do
-  run_gtest "unit-$layer" "build/bin/unit_$layer"
-  run_gtest "unit-$layer-asan" "build-asan/bin/unit_$layer"
-done
+run_cluster_suites() {
+  # shellcheck disable=SC1091
+  source build/cluster/env
+  export KUBECONFIG EO_OPERATOR_BIN=$root/build-asan/bin/electric-operator
+  run_script cluster "$timeout_cluster" tests/cluster/cluster_test.sh
+  local seed=${EO_TEST_SEED:-$((RANDOM + 1))}
+  echo "== integration order: --gtest_shuffle --gtest_random_seed=$seed (EO_TEST_SEED=$seed repeats it)"
+  run_gtest integration "$timeout_cluster" build-asan/bin/integration_tests --gtest_shuffle --gtest_random_seed="$seed"
+  local t
+  for t in tests/e2e/*_test.sh; do
+    [[ -e $t ]] && EO_OPERATOR_BIN=$root/build/bin/electric-operator run_script "e2e-$(basename "$t" _test.sh)" "$timeout_cluster" "$t"
+  done
+}
 
-if ! $unit_only; then
-  trap 'tests/cluster/cluster down >/dev/null 2>&1 || true' EXIT
-  if tests/cluster/cluster up; then
-    # shellcheck disable=SC1091
-    source build/cluster/env
-    export KUBECONFIG EO_OPERATOR_BIN=$root/build-asan/bin/electric-operator
-    run_script cluster tests/cluster/cluster_test.sh
-    run_gtest integration build-asan/bin/integration_tests
-    for t in tests/e2e/*_test.sh; do
-      [[ -e $t ]] && EO_OPERATOR_BIN=$root/build/bin/electric-operator run_script "e2e-$(basename "$t" _test.sh)" "$t"
-    done
-  else
-    echo "== the local control plane did not start"; failed=$((failed + 1)); failed_suites+=(cluster-up)
+main() {
+  cd "$(dirname "$0")/.." || exit 1
+  root=$PWD
+  local unit_only=false layer
+  [[ ${1:-} == --unit-only ]] && unit_only=true
+  results_dir=$root/build/test-results
+  rm -rf "$results_dir"; mkdir -p "$results_dir"
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export ASAN_OPTIONS=detect_leaks=1
+
+  run_script runner "$timeout_unit" tests/runner/runner_test.sh
+  for layer in kube runtime electric app; do
+    run_gtest "unit-$layer" "$timeout_unit" "build/bin/unit_$layer"
+    run_gtest "unit-$layer-asan" "$timeout_unit" "build-asan/bin/unit_$layer"
+  done
+
+  if ! $unit_only; then
+    trap 'tests/cluster/cluster down >/dev/null 2>&1 || true' EXIT
+    if tests/cluster/cluster up; then run_cluster_suites
+    else record_failure cluster-up "the local control plane did not start"; fi
   fi
-fi
+  closing_line
+  ((failed == 0))
+}
 
-((failed > 0)) && echo "failed suites: ${failed_suites[*]}"
-echo "$passed passed, $failed failed"
-((failed == 0))
+[[ ${BASH_SOURCE[0]} == "$0" ]] && main "$@"
