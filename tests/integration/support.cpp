@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "app/yaml_json.h"
 #include "electric/digest.h"
 #include "kube/config.h"
@@ -143,9 +145,34 @@ OperatorProcess::OperatorProcess(std::vector<std::string> extra_args, std::strin
   }
 }
 
+// A clean stop is part of every test: the sanitizer build reports leaks and
+// use-after-free at exit, which a SIGKILL would hide. A test that stopped the
+// process itself has checked the exit code it expects; the log is scanned
+// either way.
 OperatorProcess::~OperatorProcess() {
-  if (pid_ > 0 && running()) stop(SIGKILL, 10s);
+  if (running()) {
+    const int code = stop(SIGTERM, 40s);
+    if (code == -1) {
+      ADD_FAILURE() << "the operator did not exit within 40 s of SIGTERM" << log_tail();
+      stop(SIGKILL, 10s);
+    } else if (code != 0) {
+      ADD_FAILURE() << "the operator exited with " << code << " on SIGTERM" << log_tail();
+    }
+  }
+  const std::string report = sanitizer_report(log());
+  if (!report.empty()) ADD_FAILURE() << "sanitizer report in the operator's log:\n" << report;
   if (!std::getenv("EO_KEEP_LOGS")) ::unlink(log_path_.c_str());
+}
+
+std::string sanitizer_report(const std::string& log) {
+  for (const char* marker : {"ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer",
+                             "ERROR: UndefinedBehaviorSanitizer"}) {
+    const size_t at = log.find(marker);
+    if (at == std::string::npos) continue;
+    const size_t line = log.rfind('\n', at);
+    return log.substr(line == std::string::npos ? 0 : line + 1, 4000);
+  }
+  return "";
 }
 
 bool OperatorProcess::running() {

@@ -55,7 +55,9 @@ class OperatorProcess {
   //  --health-probe-bind-address 127.0.0.1:<free>` plus `extra_args`.
   explicit OperatorProcess(std::vector<std::string> extra_args = {},
                            std::string kubeconfig = {});
-  ~OperatorProcess();  // SIGKILL if still running
+  // Still running: SIGTERM, and the test fails unless it exits 0 in time.
+  // Always: the test fails on a sanitizer report in the log.
+  ~OperatorProcess();
   OperatorProcess(const OperatorProcess&) = delete;
   OperatorProcess& operator=(const OperatorProcess&) = delete;
 
@@ -85,6 +87,9 @@ class OperatorProcess {
 };
 
 int free_port();
+// From the first sanitizer report in `log` (ASan, UBSan, LeakSanitizer) on,
+// or "" when there is none.
+std::string sanitizer_report(const std::string& log);
 
 // --- ElectricShardSets and their Secrets, shared by the operator tests ---
 
