@@ -38,7 +38,7 @@ check "helm lint (namespaced values)" helm lint --strict --kube-version "$KUBE_V
 render() { local out="$1"; shift; helm template electric-operator "$CHART" -n electric-operator-system --kube-version "$KUBE_VERSION" "$@" > "$out"; }
 check "helm template (default values)" render "$WORK/default.yaml"
 check "helm template (namespaced values)" render "$WORK/namespaced.yaml" -f "$NAMESPACED_VALUES"
-check_fails "kubeVersion refuses Kubernetes 1.28" \
+check_fails "kubeVersion refuses Kubernetes 1.28" 'incompatible with Kubernetes v1\.28' \
   helm template electric-operator "$CHART" --kube-version v1.28.9
 
 # kinds FILE: "Kind/namespace/name" of every rendered object, sorted.
@@ -67,10 +67,17 @@ check "namespaced values render Roles per watched namespace and no ClusterRole" 
   diff <(echo "$expected_namespaced") <(kinds "$WORK/namespaced.yaml")
 
 
-namespace_flags_are() { diff <(printf '%s\n' "${@:2}" | grep -v '^$') <(deployment_args "$1" | grep -- '^--namespace=' || true); }
+# namespace_flags_are FILE FLAG...: the Deployment's --namespace flags are
+# exactly FLAG... (none when no FLAG); the Deployment must render args at all.
+namespace_flags_are() {
+  local args
+  args="$(deployment_args "$1")" && [ -n "$args" ] || { echo "no Deployment args rendered in $1"; return 1; }
+  # grep's 1 is "no such flag", an answer; 2 is an error.
+  diff <(printf '%s\n' "${@:2}" | grep -v '^$') <(grep -- '^--namespace=' <<<"$args" || [ $? -eq 1 ])
+}
 check "namespaced values pass one --namespace flag per watched namespace" \
   namespace_flags_are "$WORK/namespaced.yaml" --namespace=electric-demo --namespace=electric-demo-extra
-check "default values pass no --namespace flag" namespace_flags_are "$WORK/default.yaml" ""
+check "default values pass no --namespace flag" namespace_flags_are "$WORK/default.yaml"
 
 lease_id_matches_role() {
   deployment_args "$1" | grep -qx -- '--leader-election-id=electric-operator-leader' &&
@@ -128,8 +135,8 @@ for mode in default namespaced; do
   check "no empty-looking lines in the $mode rendering" no_empty_lines "$WORK/$mode.yaml"
 done
 printf 'kind: ConfigMap\nmetadata:\n  name: x\n  annotations:\ndata: {}\n' > "$WORK/empty.yaml"
-check_fails "the empty-key checks catch an empty key (self-test)" no_empty_values "$WORK/empty.yaml"
-check_fails "the empty-line check catches an empty map (self-test)" no_empty_lines "$WORK/empty.yaml"
+check_fails "the empty-key checks catch an empty key (self-test)" '^ConfigMap/x: .*metadata\.annotations' no_empty_values "$WORK/empty.yaml"
+check_fails "the empty-line check catches an empty map (self-test)" '^[0-9]+:data: \{\}$' no_empty_lines "$WORK/empty.yaml"
 
 # --- the chart and the kustomize manifests grant the same -------------------------
 if kubectl kustomize "$REPO_ROOT/manifests" > "$WORK/kustomize.yaml" 2>&1; then

@@ -25,13 +25,18 @@ check() {
   fi
 }
 
-# check_fails DESCRIPTION COMMAND...: passes when COMMAND exits non-zero.
+# check_fails DESCRIPTION EXPECTED_REGEX COMMAND...: passes when COMMAND exits
+# non-zero and its output matches EXPECTED_REGEX (grep -E), so that a failure
+# for another reason (a typo, a missing tool) does not count as the one wanted.
 check_fails() {
-  local description="$1"; shift
-  if "$@" >/dev/null 2>&1; then
+  local description="$1" expected="$2" output; shift 2
+  if output="$("$@" 2>&1)"; then
     fail "$description (command succeeded)"
-  else
+  elif grep -qE -- "$expected" <<<"$output"; then
     pass "$description"
+  else
+    fail "$description (failed, but without /$expected/)"
+    printf '%s\n' "$output" | sed 's/^/       /' | tail -n 10
   fi
 }
 
