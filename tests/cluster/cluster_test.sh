@@ -137,9 +137,8 @@ fi
 
 # --- owned objects are garbage-collected --------------------------------------
 
-kn create configmap owner --from-literal=role=owner >/dev/null
-owner_uid=$(kn get configmap owner -o jsonpath='{.metadata.uid}')
-kn apply -f - >/dev/null <<EOF
+owner_uid=$(kn create configmap owner --from-literal=role=owner -o jsonpath='{.metadata.uid}' 2>&1)
+owned_uid=$(kn apply -o jsonpath='{.metadata.uid}' -f - 2>&1 <<EOF
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -152,12 +151,21 @@ metadata:
 data:
   role: owned
 EOF
-kn delete configmap owner --wait=false >/dev/null
-owned_gone() { ! kn get configmap owned >/dev/null 2>&1; }
-if [[ -n $owner_uid ]] && eventually "$WAIT" owned_gone; then
-	pass "owned ConfigMap garbage-collected after its owner was deleted"
+)
+# Garbage collection is only shown if the owned object existed, with this
+# owner, and "gone" means the API server said NotFound, not any kubectl error.
+owned_by_owner() { [[ $(kn get configmap owned -o jsonpath='{.metadata.ownerReferences[0].uid}') == "$owner_uid" ]]; }
+owned_gone() { kn get configmap owned 2>&1 | grep -q '(NotFound)'; }
+if [[ $owner_uid =~ ^[0-9a-f-]{36}$ && $owned_uid =~ ^[0-9a-f-]{36}$ ]] && owned_by_owner; then
+	pass "owned ConfigMap created with an ownerReference to its owner"
+	kn delete configmap owner --wait=false >/dev/null
+	if eventually "$WAIT" owned_gone; then
+		pass "owned ConfigMap garbage-collected after its owner was deleted"
+	else
+		fail "garbage collection" "$(kn get configmap owned 2>&1)"
+	fi
 else
-	fail "garbage collection" "ConfigMap 'owned' still exists"
+	fail "owned ConfigMap created" "owner uid '$owner_uid', owned: $owned_uid"
 fi
 
 # --- RBAC is enforced on a TokenRequest token ---------------------------------
@@ -194,10 +202,10 @@ if [[ $code == 403 ]]; then pass "resource outside the Role (list secrets) answe
 # --- deletion flows back: pods go away, then the claim and its volume ---------
 
 kn delete deployment web --wait=false >/dev/null
-pods_gone() { [[ -z $(kn get pods -l app=web -o name) ]]; }
+pods_gone() { local names; names=$(kn get pods -l app=web -o name) && [[ -z $names ]]; }
 if eventually "$WAIT" pods_gone; then pass "deleting the Deployment removes its pods"; else fail "pods removed" "$(kn get pods 2>&1)"; fi
 kn delete pvc data --wait=false >/dev/null
-volume_gone() { [[ -n $pv ]] && ! k get pv "$pv" >/dev/null 2>&1; }
+volume_gone() { [[ -n $pv ]] && k get pv "$pv" 2>&1 | grep -q '(NotFound)'; }
 if eventually "$WAIT" volume_gone; then pass "deleting the PVC deletes its volume $pv"; else fail "volume deleted" "$(k get pv 2>&1)"; fi
 
 if k delete namespace "$NS" --timeout="${WAIT}s" >/dev/null 2>&1; then
