@@ -14,7 +14,9 @@ source build/cluster/env
 export KUBECONFIG
 mkdir -p build/demo
 
-kubectl apply --server-side -f crds/electric-operator.dev_electricshardsets.yaml >/dev/null
+# The CRD command of docs/install.md, so a later `kubectl apply -k manifests/`
+# meets a CRD installed the same way.
+kubectl apply --server-side --force-conflicts -f crds/ >/dev/null
 kubectl wait --for=condition=Established crd/electricshardsets.electric-operator.dev --timeout=60s >/dev/null
 
 if [[ -f build/demo/operator.pid ]] && kill -0 "$(cat build/demo/operator.pid)" 2>/dev/null; then

@@ -46,6 +46,7 @@ check_fails "kubeVersion refuses Kubernetes 1.28" 'incompatible with Kubernetes 
 expected_default="ClusterRole//electric-operator
 ClusterRoleBinding//electric-operator
 Deployment/electric-operator-system/electric-operator
+Lease/electric-operator-system/electric-operator-leader
 Role/electric-operator-system/electric-operator-leader-election
 RoleBinding/electric-operator-system/electric-operator-leader-election
 Service/electric-operator-system/electric-operator-metrics
@@ -54,6 +55,7 @@ check "default values render exactly the cluster-wide objects" \
   diff <(echo "$expected_default") <(kinds "$WORK/default.yaml")
 
 expected_namespaced="Deployment/electric-operator-system/electric-operator
+Lease/electric-operator-system/electric-operator-leader
 Role/electric-demo-extra/electric-operator
 Role/electric-demo/electric-operator
 Role/electric-operator-system/electric-operator-leader-election
