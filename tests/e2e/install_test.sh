@@ -8,7 +8,8 @@
 #
 # Usage: tests/e2e/install_test.sh [kustomize|namespaced|helm]...  (default: all)
 #
-# Each scenario installs, checks that everything was created, then runs the
+# Each scenario installs the CRD with the one documented command, installs
+# the operator, checks that everything was created, then runs the
 # operator binary OUT of cluster as the installed ServiceAccount: a token from
 # the TokenRequest API (`kubectl create token`) and the cluster CA, never the
 # admin kubeconfig. The 3-shard sample (manifests/samples) must converge to
@@ -24,6 +25,9 @@
 #
 # Needs: a running cluster (tests/cluster/cluster up), a built operator
 # ($EO_OPERATOR_BIN, default build/bin/electric-operator), curl, jq, yq.
+#
+# Uninstalling never loses data: `kubectl delete -k` of every install leaves
+# the watched namespace, the CRD and the sets alone (checked after each).
 #
 # Sharing the cluster: with EO_E2E_EXCLUSIVE=1 (the default when CI=true) the
 # test owns the cluster: it deletes an unused CRD first so each install is what
@@ -87,28 +91,15 @@ free_port() {
 }
 
 # sa_kubeconfig NAMESPACE SERVICEACCOUNT FILE: a kubeconfig holding only a
-# TokenRequest token of the ServiceAccount and the cluster's CA.
+# TokenRequest token of the ServiceAccount and the cluster's CA, made the way
+# docs/install.md ("Running the operator outside the cluster") tells users to.
 sa_kubeconfig() {
   local token
   token="$(k create token "$2" -n "$1" --duration=1h)" || return 1
-  umask 077
-  cat > "$3" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-  - name: e2e
-    cluster:
-      server: $EO_APISERVER_URL
-      certificate-authority: $EO_CA_FILE
-users:
-  - name: $2
-    user:
-      token: $token
-contexts:
-  - name: e2e
-    context: {cluster: e2e, user: $2}
-current-context: e2e
-EOF
+  (umask 077
+   k config view --minify --raw -o json | jq --arg t "$token" '.users[0].user = {token: $t}' > "$3") || return 1
+  # Nothing of the admin identity may remain in it.
+  [ "$(jq -c '.users[0].user | keys' "$3")" = '["token"]' ]
 }
 
 # Other operator processes that would reconcile the sample namespace (e.g. a
@@ -244,6 +235,13 @@ check_needed_in() {
 
 apply_sample() { check "kubectl apply -k manifests/samples" k apply -k "$REPO_ROOT/manifests/samples"; }
 
+# The one CRD install and upgrade command of docs/install.md, for every path.
+install_crd() { k apply --server-side --force-conflicts -f "$1"; }
+check_install_crd() {
+  check "kubectl apply --server-side --force-conflicts -f crds/" install_crd "$REPO_ROOT/crds/"
+  check "CRD established" k wait --for=condition=Established "crd/$CRD" --timeout=60s
+}
+
 # expect_converged LOG: the sample set reaches Ready=True 3/3 with the
 # operator whose log is LOG, and never meets a 403.
 expect_converged() {
@@ -272,15 +270,32 @@ delete_crd_if_idle() {
   k delete crd "$CRD" --wait --timeout="${TIMEOUT}s" >/dev/null
 }
 
-# delete_install KUSTOMIZATION: `kubectl delete -k`, but keeps the CRD when
-# the cluster is shared (deleting it would delete everyone's sets).
-delete_install() {
-  if $EXCLUSIVE; then
-    k delete -k "$1" --ignore-not-found --wait --timeout="${TIMEOUT}s"
-  else
-    k kustomize "$1" | yq -y 'select(.kind != "CustomResourceDefinition")' |
-      k delete -f - --ignore-not-found --wait --timeout="${TIMEOUT}s"
-  fi
+# delete_install KUSTOMIZATION: `kubectl delete -k`, as a user uninstalls.
+delete_install() { k delete -k "$1" --ignore-not-found --wait --timeout="${TIMEOUT}s"; }
+
+# What a user's namespace must still hold after an uninstall: the namespace
+# (not terminating), the set, and its running children.
+sample_survives() {
+  [ "$(k get namespace "$SAMPLE_NS" -o jsonpath='{.status.phase}')" = Active ] &&
+  k get crd "$CRD" >/dev/null &&
+  k get ess myapp -n "$SAMPLE_NS" >/dev/null &&
+  [ "$(k get deployments -n "$SAMPLE_NS" -l electric-operator.dev/shard-set=myapp -o name | wc -l)" -eq 3 ]
+}
+# kubectl's own account of what `delete -k` would delete names no namespace
+# but the operator's own, and no CRD.
+delete_spares_user_data() {
+  local plan
+  plan="$(k delete -k "$1" --dry-run=client 2>&1)" || { echo "$plan"; return 1; }
+  echo "$plan"
+  ! grep -E '^(namespace|customresourcedefinition)' <<<"$plan" | grep -v '^namespace "electric-operator-system"'
+}
+# check_uninstall_keeps_user_data KUSTOMIZATION: the blocker of a namespaced
+# overlay that owned (and so deleted) the watched namespace, as a test.
+check_uninstall_keeps_user_data() {
+  check "kubectl delete -k ${1#"$REPO_ROOT"/} --dry-run=client names no user namespace and no CRD" \
+    delete_spares_user_data "$1"
+  check "kubectl delete -k ${1#"$REPO_ROOT"/} removes the install" delete_install "$1"
+  check "after the uninstall, $SAMPLE_NS, the CRD, the set and its Deployments are all still there" sample_survives
 }
 
 cleanup() {
@@ -319,8 +334,10 @@ scenario_kustomize() {
   echo "# kubectl apply -k manifests/ (cluster-wide)"
   fresh_start
   local ns=electric-operator-system
+  check_install_crd
   check "kubectl apply -k manifests/" k apply -k "$REPO_ROOT/manifests"
-  check "CRD established" k wait --for=condition=Established "crd/$CRD" --timeout=60s
+  check "kubectl apply -k manifests/ again is quiet (no warning about the CRD or anything else)" \
+    test -z "$(k apply -k "$REPO_ROOT/manifests" 2>&1 >/dev/null)"
   check "every object of manifests/ exists" installed_objects_exist "$REPO_ROOT/manifests"
   check "operator Deployment admitted under restricted PSS and rolled out (kwok pod)" \
     k -n "$ns" rollout status deployment/electric-operator --timeout="${TIMEOUT}s"
@@ -341,8 +358,33 @@ scenario_kustomize() {
   check_needed_in "$ns" "$SAMPLE_NS"
   check_can "$ns" yes list electricshardsets.electric-operator.dev --all-namespaces
 
+  switch_to_namespaced
+  check_uninstall_keeps_user_data "$REPO_ROOT/manifests/overlays/namespaced"
+  check "the namespaced uninstall leaves no cluster-wide RBAC behind" \
+    absent clusterrole,clusterrolebinding electric-operator
   delete_sample
-  check "kubectl delete -k manifests/ removes the install" delete_install "$REPO_ROOT/manifests"
+}
+
+# The documented switch (docs/install.md) from the cluster-wide install to
+# the namespaced overlay: apply the overlay, then delete the cluster-wide RBAC
+# that kustomize does not remove by itself. The sample keeps converging under
+# the new, narrower identity.
+switch_to_namespaced() {
+  local ns=electric-operator-system overlay="$REPO_ROOT/manifests/overlays/namespaced"
+  check "switch: kubectl apply -k manifests/overlays/namespaced" k apply -k "$overlay"
+  check "switch: kubectl delete clusterrolebinding,clusterrole electric-operator" \
+    k delete clusterrolebinding,clusterrole electric-operator --wait
+  check "switch: no ClusterRole or ClusterRoleBinding left" absent clusterrole,clusterrolebinding electric-operator
+  check_can "$ns" no list secrets --all-namespaces
+  check_can "$ns" yes get secrets -n "$SAMPLE_NS"
+  if sa_kubeconfig "$ns" electric-operator "$WORK/sa-switched.kubeconfig" &&
+     start_operator "$WORK/sa-switched.kubeconfig" "$ns" "$WORK/operator-switched.log" --namespace "$SAMPLE_NS"; then
+    check "switch: a deleted shard Deployment is restored under the namespaced RBAC" restore_shard_0
+    check "switch: the namespaced operator was never forbidden anything" log_has_no_forbidden "$WORK/operator-switched.log"
+  else
+    fail "operator did not start after the switch to namespaced RBAC"
+  fi
+  stop_operator
 }
 
 # --- scenario: kubectl apply -k manifests/overlays/namespaced ------------------------------
@@ -351,15 +393,16 @@ scenario_namespaced() {
   echo "# kubectl apply -k manifests/overlays/namespaced"
   fresh_start
   local ns=electric-operator-system overlay="$REPO_ROOT/manifests/overlays/namespaced"
+  check_install_crd
+  # The overlay never creates the watched namespace: it is the user's.
+  apply_sample
   check "kubectl apply -k manifests/overlays/namespaced" k apply -k "$overlay"
-  check "CRD established" k wait --for=condition=Established "crd/$CRD" --timeout=60s
   check "every object of the overlay exists" installed_objects_exist "$overlay"
   check "no ClusterRole or ClusterRoleBinding for the operator" \
     absent clusterrole,clusterrolebinding electric-operator
   check "operator Deployment rolled out (kwok pod)" \
     k -n "$ns" rollout status deployment/electric-operator --timeout="${TIMEOUT}s"
 
-  apply_sample
   if sa_kubeconfig "$ns" electric-operator "$WORK/sa-namespaced.kubeconfig" &&
      start_operator "$WORK/sa-namespaced.kubeconfig" "$ns" "$WORK/operator-namespaced.log" --namespace "$SAMPLE_NS"; then
     pass "operator runs out of cluster with the ServiceAccount's token, watching $SAMPLE_NS"
@@ -384,16 +427,58 @@ scenario_namespaced() {
   check_can "$ns" no list electricshardsets.electric-operator.dev --all-namespaces
   check_can "$ns" no create deployments.apps -n default
 
-  # The overlay's Role lives in the sample namespace: delete the install first.
-  check "kubectl delete -k manifests/overlays/namespaced removes the install" delete_install "$overlay"
+  check_uninstall_keeps_user_data "$overlay"
   delete_sample
 }
 
 # --- scenario: helm install / upgrade / uninstall --------------------------------------------
 
 helm_release_kinds() { "$HELM_BIN" get manifest electric-operator -n "$HELM_NS" | yq -r 'select(. != null) | .kind' | sort | tr '\n' ' '; }
-shard_0_restored() { k get deployment myapp-shard-0 -n "$SAMPLE_NS" && sample_converged; }
+shard_0_uid() { local uid; uid="$(k get deployment myapp-shard-0 -n "$SAMPLE_NS" -o jsonpath='{.metadata.uid}')" && [ -n "$uid" ] && echo "$uid"; }
+shard_0_available() { [ "$(k get deployment myapp-shard-0 -n "$SAMPLE_NS" -o jsonpath='{.status.availableReplicas}')" = 1 ]; }
+# restore_shard_0: deletes shard 0's Deployment (which must succeed) and
+# waits for a NEW one (another uid) to become available and the set Ready.
+restore_shard_0() {
+  local old_uid new_uid
+  old_uid="$(shard_0_uid)" && [ -n "$old_uid" ] || { echo "no Deployment myapp-shard-0 to delete"; return 1; }
+  k delete deployment myapp-shard-0 -n "$SAMPLE_NS" --wait=true || return 1
+  wait_until "$TIMEOUT" shard_0_uid || { echo "not recreated in ${TIMEOUT}s"; return 1; }
+  new_uid="$(shard_0_uid)"
+  [ "$new_uid" != "$old_uid" ] || { echo "the Deployment was never deleted (uid $old_uid)"; return 1; }
+  wait_until "$TIMEOUT" shard_0_available || { echo "the new Deployment never became available"; return 1; }
+  wait_until "$TIMEOUT" sample_converged || { echo "the set did not converge: $(sample_status)"; return 1; }
+}
 deployment_arg_present() { k get deployment electric-operator -n "$HELM_NS" -o jsonpath='{.spec.template.spec.containers[0].args}' | jq -e --arg a "$1" 'index($a) != null'; }
+
+# A chart's CRD changed since `helm install` created it: the documented
+# upgrade command takes the fields over from Helm's field manager, where a
+# plain server-side apply conflicts with it. Ends with the chart's CRD again.
+crd_description() { k get crd "$CRD" -o jsonpath='{.spec.versions[0].schema.openAPIV3Schema.description}'; }
+check_crd_upgrade_under_helm() {
+  local changed="$WORK/crds-changed"
+  mkdir -p "$changed"
+  yq -y '.spec.versions[0].schema.openAPIV3Schema.description = "changed by the CRD upgrade test"' \
+    "$1/crds/electric-operator.dev_electricshardsets.yaml" > "$changed/crd.yaml"
+  check_fails_with "control: a plain kubectl apply --server-side of a changed CRD conflicts with helm" \
+    'conflict' k apply --server-side -f "$changed"
+  check "kubectl apply --server-side --force-conflicts -f <chart>/crds/ upgrades a CRD helm installed" \
+    install_crd "$changed"
+  check "the upgraded CRD is served" test "$(crd_description)" = "changed by the CRD upgrade test"
+  check "the same command restores the chart's CRD" install_crd "$1/crds/"
+  check "the chart's CRD is served again" test "$(crd_description)" != "changed by the CRD upgrade test"
+}
+
+# check_fails_with DESCRIPTION REGEX COMMAND...: COMMAND fails, and says REGEX.
+check_fails_with() {
+  local description="$1" expected="$2" output; shift 2
+  if output="$("$@" 2>&1)"; then
+    fail "$description (command succeeded)"
+  elif grep -qiE -- "$expected" <<<"$output"; then
+    pass "$description"
+  else
+    fail "$description (failed, but without /$expected/)"; printf '%s\n' "$output" | tail -n 5 | sed 's/^/       /'
+  fi
+}
 
 scenario_helm() {
   echo "# helm install / upgrade / uninstall (release namespace $HELM_NS)"
@@ -409,8 +494,9 @@ scenario_helm() {
   else
     skip "CRD existed before helm install (sets use it elsewhere)"
   fi
-  check "release holds SA, ClusterRole+Binding, leader Role+Binding, Service, Deployment" \
-    test "$(helm_release_kinds)" = "ClusterRole ClusterRoleBinding Deployment Role RoleBinding Service ServiceAccount "
+  check "release holds SA, ClusterRole+Binding, leader Role+Binding and Lease, Service, Deployment" \
+    test "$(helm_release_kinds)" = "ClusterRole ClusterRoleBinding Deployment Lease Role RoleBinding Service ServiceAccount "
+  $crd_created && check_crd_upgrade_under_helm "$chart"
 
   apply_sample
   if sa_kubeconfig "$HELM_NS" electric-operator "$WORK/sa-helm.kubeconfig" &&
@@ -444,13 +530,20 @@ scenario_helm() {
   check_can "$HELM_NS" no get secrets -n default
   check_can "$HELM_NS" no list secrets --all-namespaces
   check_can "$HELM_NS" yes get secrets -n "$SAMPLE_NS"
+  check "helm upgrade --reuse-values --set-json 'watchNamespaces=[]' returns to cluster-wide RBAC" \
+    "$HELM_BIN" upgrade electric-operator "$chart" -n "$HELM_NS" --wait --timeout "${TIMEOUT}s" \
+      --reuse-values --set-json 'watchNamespaces=[]'
+  check "the ClusterRole is back" k get clusterrole electric-operator
+  check "the Role in $SAMPLE_NS is gone" absent role electric-operator -n "$SAMPLE_NS"
+  check_can "$HELM_NS" yes list secrets --all-namespaces
+  check "helm upgrade back to namespaced RBAC" \
+    "$HELM_BIN" upgrade electric-operator "$chart" -n "$HELM_NS" --wait --timeout "${TIMEOUT}s" \
+      --reuse-values --set "watchNamespaces={$SAMPLE_NS}"
 
   # The namespaced RBAC still runs the set: a deleted child is restored.
   if start_operator "$WORK/sa-helm.kubeconfig" "$HELM_NS" "$WORK/operator-helm-upgraded.log" \
        --leader-election-id electric-operator-leader --namespace "$SAMPLE_NS"; then
-    k delete deployment myapp-shard-0 -n "$SAMPLE_NS" --wait=true >/dev/null 2>&1
-    check "after the upgrade a deleted shard Deployment is restored and the set converges" \
-      wait_until "$TIMEOUT" shard_0_restored
+    check "after the upgrade a deleted shard Deployment is restored and the set converges" restore_shard_0
     check "the upgraded operator was never forbidden anything" log_has_no_forbidden "$WORK/operator-helm-upgraded.log"
   else
     fail "operator did not start after the upgrade"
@@ -463,6 +556,7 @@ scenario_helm() {
   check "uninstall keeps the set's children" \
     test "$(k get deployments -n "$SAMPLE_NS" -l electric-operator.dev/shard-set=myapp -o name | wc -l)" -eq 3
   check "uninstall removed the operator's ServiceAccount" absent serviceaccount electric-operator -n "$HELM_NS"
+  check "uninstall removed the leader-election Lease" absent lease electric-operator-leader -n "$HELM_NS"
 
   delete_sample
   k delete namespace "$HELM_NS" --wait --timeout="${TIMEOUT}s" >/dev/null 2>&1
