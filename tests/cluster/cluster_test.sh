@@ -155,7 +155,9 @@ EOF
 # Garbage collection is only shown if the owned object existed, with this
 # owner, and "gone" means the API server said NotFound, not any kubectl error.
 owned_by_owner() { [[ $(kn get configmap owned -o jsonpath='{.metadata.ownerReferences[0].uid}') == "$owner_uid" ]]; }
-owned_gone() { kn get configmap owned 2>&1 | grep -q '(NotFound)'; }
+# (Output captured first: under pipefail, kubectl's own exit 1 would fail a pipe.)
+says_not_found() { local out; out=$("$@" 2>&1); [[ $out == *"(NotFound)"* ]]; }
+owned_gone() { says_not_found kn get configmap owned; }
 if [[ $owner_uid =~ ^[0-9a-f-]{36}$ && $owned_uid =~ ^[0-9a-f-]{36}$ ]] && owned_by_owner; then
 	pass "owned ConfigMap created with an ownerReference to its owner"
 	kn delete configmap owner --wait=false >/dev/null
@@ -205,7 +207,7 @@ kn delete deployment web --wait=false >/dev/null
 pods_gone() { local names; names=$(kn get pods -l app=web -o name) && [[ -z $names ]]; }
 if eventually "$WAIT" pods_gone; then pass "deleting the Deployment removes its pods"; else fail "pods removed" "$(kn get pods 2>&1)"; fi
 kn delete pvc data --wait=false >/dev/null
-volume_gone() { [[ -n $pv ]] && k get pv "$pv" 2>&1 | grep -q '(NotFound)'; }
+volume_gone() { [[ -n $pv ]] && says_not_found k get pv "$pv"; }
 if eventually "$WAIT" volume_gone; then pass "deleting the PVC deletes its volume $pv"; else fail "volume deleted" "$(k get pv 2>&1)"; fi
 
 if k delete namespace "$NS" --timeout="${WAIT}s" >/dev/null 2>&1; then
