@@ -40,6 +40,11 @@ void Cancellation::remove_on_cancel(CallbackId id) {
   }
 }
 
+size_t Cancellation::pending_callbacks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return callbacks_.size();
+}
+
 namespace {
 
 std::string_view without_carriage_return(std::string_view line) {

@@ -47,10 +47,12 @@ class Cancellation {
   CallbackId on_cancel(std::function<void()> fn);
   // Forgets a callback that has not run yet; unknown ids are ignored.
   void remove_on_cancel(CallbackId id);
+  // Callbacks registered and not yet run or removed: a finished call leaves none.
+  size_t pending_callbacks() const;
 
  private:
   std::atomic<bool> cancelled_{false};
-  std::mutex mu_;
+  mutable std::mutex mu_;
   CallbackId next_id_ = 1;
   std::vector<std::pair<CallbackId, std::function<void()>>> callbacks_;
 };

@@ -47,6 +47,9 @@ void EventRecorder::record(const ObjectReference& object, EventType type,
       evict_locked(now);
       auto it = entries_.find(key);
       if (it == entries_.end()) {
+        // Room for the new entry first, so the table never holds more than
+        // max_tracked (in-flight entries apart, which cannot be dropped).
+        drop_oldest_locked(options_.max_tracked > 0 ? options_.max_tracked - 1 : 0);
         Entry entry;
         entry.object = object;
         entry.type = type;
@@ -212,7 +215,11 @@ void EventRecorder::evict_locked(TimePoint now) {
       ++it;
     }
   }
-  while (entries_.size() > options_.max_tracked) {
+  drop_oldest_locked(options_.max_tracked);
+}
+
+void EventRecorder::drop_oldest_locked(size_t keep) {
+  while (entries_.size() > keep) {
     auto oldest = entries_.end();
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
       if (it->second.in_flight) continue;

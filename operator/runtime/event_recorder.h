@@ -133,6 +133,8 @@ class EventRecorder {
   nlohmann::json event_body_locked(const Entry& entry, const std::string& name) const;
   void perform(Write& write);
   void evict_locked(TimePoint now);
+  // Drops the least recently seen entries not in flight until at most `keep` remain.
+  void drop_oldest_locked(size_t keep);
   std::string new_event_name_locked(const std::string& object_name);
 
   EventSink& sink_;

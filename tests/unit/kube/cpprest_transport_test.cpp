@@ -422,15 +422,26 @@ TEST(CpprestTransport, StopsReadingWhenTheCallbackSaysSo) {
 TEST(CpprestTransport, AReusedCancellationDoesNotPileUpCallbacks) {
   TestServer server([](const std::string&, Connection& c) {
     c.write(kStreamHead);
+    c.write(chunk("{\"a\":1}\n"));
     c.write("0\r\n\r\n");
   });
   auto transport = make_cpprest_transport(plain_config(server), TransportUse::Watches);
   Cancellation cancel;
   for (int i = 0; i < 3; ++i) {
-    auto answer = transport->stream_lines(get("/w"), [](std::string_view) { return true; }, cancel);
+    size_t during_call = 0;
+    auto answer = transport->stream_lines(
+        get("/w"),
+        [&](std::string_view) {
+          during_call = cancel.pending_callbacks();
+          return true;
+        },
+        cancel);
     ASSERT_TRUE(answer.ok()) << answer.error().describe();
+    EXPECT_EQ(during_call, 1u) << "call " << i << " registered no abort callback";
+    EXPECT_EQ(cancel.pending_callbacks(), 0u) << "call " << i << " left its callback behind";
   }
   cancel.cancel();  // must not touch the finished calls' state
+  EXPECT_TRUE(cancel.cancelled());
 }
 
 // ---- TLS ----
