@@ -4,8 +4,8 @@
 #
 # Unit tests run in the normal and the sanitizer (ASan+UBSan) build. Then the
 # local control plane starts (tests/cluster/cluster up), and the cluster,
-# integration (sanitizer build, operator binary as a separate process, shuffled with EO_TEST_SHUFFLE=1
-# with a printed seed) and e2e suites run against it. The cluster is stopped at
+# integration (sanitizer build, operator binary as a separate process,
+# shuffled with a printed seed) and e2e suites run against it. The cluster is stopped at
 # the end, also on failure.
 #
 #   scripts/test.sh               everything
@@ -133,9 +133,10 @@ run_cluster_suites() {
   # Compacted etcd makes "a watch from a compacted version is gone" testable
   # on a young cluster, instead of a skip.
   tests/cluster/cluster etcd-compact || record_failure cluster "etcd-compact failed"
+  # Shuffled, so no test passes only because of the one before it; the seed
+  # is printed so a failing order can be repeated (EO_TEST_SHUFFLE=0: file order).
   local order=()
-  if [[ ${EO_TEST_SHUFFLE:-} == 1 ]]; then
-    # Not yet the default: a shuffled run has not been shown to pass.
+  if [[ ${EO_TEST_SHUFFLE:-1} != 0 ]]; then
     local seed=${EO_TEST_SEED:-$((RANDOM + 1))}
     echo "== integration order: --gtest_shuffle --gtest_random_seed=$seed (EO_TEST_SEED=$seed repeats it)"
     order=(--gtest_shuffle --gtest_random_seed="$seed")

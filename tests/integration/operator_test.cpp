@@ -29,12 +29,6 @@ class OperatorTest : public ::testing::Test {
     if (d.is_null()) return "";
     return d["spec"]["template"]["metadata"]["annotations"].value("electric-operator.dev/config-hash", "");
   }
-
-  static double writes(const OperatorProcess& op) {
-    double n = 0;
-    for (const char* verb : {"POST", "PUT", "PATCH", "DELETE"}) n += op.metric("rest_client_requests_total", {{"method", verb}});
-    return n;
-  }
 };
 
 TEST_F(OperatorTest, ThreeShardSetConvergesWithExactChildren) {
@@ -357,10 +351,11 @@ TEST_F(OperatorTest, ConvergedOperatorMakesNoWritesWhileIdle) {
   apply_set(shard_set(ns.name(), "i", 3));
   ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "i", 3); }, 90s)) << op.log_tail();
   std::this_thread::sleep_for(3s);  // let the last status write's echo settle
-  const double before = writes(op);
+  const double before = op.writes();
   ASSERT_GT(before, 0) << "the request counter must have seen the creation";
   std::this_thread::sleep_for(30s);
-  EXPECT_EQ(writes(op), before) << op.log_tail();
+  EXPECT_EQ(op.writes(), before) << op.log_tail();
+  EXPECT_TRUE(reconciles_without_writing(op, ns.name(), "i")) << op.log_tail();
 }
 
 }  // namespace

@@ -260,6 +260,34 @@ double OperatorProcess::metric(const std::string& name,
   return sum;
 }
 
+double OperatorProcess::writes() const {
+  double n = 0;
+  for (const char* verb : {"POST", "PUT", "PATCH", "DELETE"})
+    n += metric("rest_client_requests_total", {{"method", verb}});
+  return n;
+}
+
+double OperatorProcess::reconciles() const {
+  return metric("controller_runtime_reconcile_total", {{"controller", "electricshardset"}});
+}
+
+::testing::AssertionResult reconciles_without_writing(const OperatorProcess& op,
+                                                      const std::string& ns,
+                                                      const std::string& set_name) {
+  const double writes_before = op.writes(), reconciles_before = op.reconciles();
+  static int touches = 0;
+  auto patched = client().merge_patch(
+      shard_sets(), ns, set_name,
+      json{{"metadata", {{"annotations", {{"itest-touch", std::to_string(++touches)}}}}}});
+  if (!patched.ok()) return ::testing::AssertionFailure() << "touch: " << patched.error().describe();
+  if (!eventually([&] { return op.reconciles() > reconciles_before; }, 30s))
+    return ::testing::AssertionFailure() << "the touch woke no reconcile";
+  const double writes_after = op.writes();
+  if (writes_after != writes_before)
+    return ::testing::AssertionFailure() << "the reconcile wrote " << writes_after - writes_before << " times";
+  return ::testing::AssertionSuccess();
+}
+
 std::string repo_file(const std::string& relative) {
   std::ifstream in(std::string(EO_SOURCE_DIR) + "/" + relative);
   std::stringstream ss;

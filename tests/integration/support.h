@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "kube/client.h"
@@ -77,6 +78,10 @@ class OperatorProcess {
   // every series whose labels include the given ones.
   double metric(const std::string& name,
                 const std::vector<std::pair<std::string, std::string>>& labels = {}) const;
+  // Its writes to the API server (POST, PUT, PATCH, DELETE) and its finished
+  // reconciles, from its own counters.
+  double writes() const;
+  double reconciles() const;
 
  private:
   int pid_ = -1;
@@ -85,6 +90,13 @@ class OperatorProcess {
   int health_port_ = 0;
   std::string log_path_;
 };
+
+// "Nothing happened", proven without a sleep: touches the set (an annotation,
+// so no new generation), waits for the reconcile that touch wakes, and
+// succeeds when the operator wrote nothing meanwhile.
+::testing::AssertionResult reconciles_without_writing(const OperatorProcess& op,
+                                                      const std::string& ns,
+                                                      const std::string& set_name);
 
 int free_port();
 // From the first sanitizer report in `log` (ASan, UBSan, LeakSanitizer) on,
