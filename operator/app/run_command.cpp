@@ -226,6 +226,13 @@ int run_operator(const RunOptions& options) {
     }
     return result;
   });
+  // Read at scrape time: a reconcile stuck on a hung call shows while it hangs.
+  // The metrics server is declared below, so it stops before the controller goes.
+  runtime::WorkQueueMetrics queue_gauges = metrics.workqueue(kControllerName);
+  queue_gauges.unfinished_work_seconds.set_function(
+      [&controller] { return std::chrono::duration<double>(controller.queue().unfinished_work().total).count(); });
+  queue_gauges.longest_running_processor_seconds.set_function(
+      [&controller] { return std::chrono::duration<double>(controller.queue().unfinished_work().longest).count(); });
 
   auto all_set_keys = [&caches] {
     std::vector<std::string> keys;

@@ -1,5 +1,6 @@
 #include "runtime/work_queue.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace runtime {
@@ -110,6 +111,17 @@ std::optional<std::string> WorkQueue::try_get() {
   promote_due_locked(now);
   if (queue_.empty()) return std::nullopt;
   return hand_out_locked(now);
+}
+
+UnfinishedWork WorkQueue::unfinished_work() const {
+  std::lock_guard<std::mutex> guard(mu_);
+  const TimePoint now = clock_.now();
+  UnfinishedWork work;
+  for (const auto& [key, started] : started_at_) {
+    work.total += now - started;
+    work.longest = std::max(work.longest, now - started);
+  }
+  return work;
 }
 
 void WorkQueue::done(const std::string& key) {

@@ -51,6 +51,15 @@ class WorkQueueObserver {
   virtual void on_work_duration(Duration worked) {}
 };
 
+// Keys handed out and not yet done(), as client-go's
+// workqueue_unfinished_work_seconds (sum of their ages) and
+// workqueue_longest_running_processor_seconds (the oldest) report them: a
+// reconcile stuck on a hung call shows here long before it finishes.
+struct UnfinishedWork {
+  Duration total{};
+  Duration longest{};
+};
+
 struct WorkQueueCounters {
   size_t depth = 0;      // keys ready to be handed out
   size_t waiting = 0;    // keys waiting for a delay (add_after, backoff)
@@ -94,6 +103,7 @@ class WorkQueue {
 
   size_t len() const;  // depth
   WorkQueueCounters counters() const;
+  UnfinishedWork unfinished_work() const;
   const std::string& name() const { return name_; }
 
  private:

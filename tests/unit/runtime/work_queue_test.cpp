@@ -40,6 +40,26 @@ TEST(WorkQueue, AddDedupesAndKeepsOrder) {
   EXPECT_EQ(queue.counters().adds_total, 2u);
 }
 
+TEST(WorkQueue, UnfinishedWorkSumsTheAgesOfHandedOutKeysOnTheQueuesClock) {
+  using std::chrono::seconds;
+  FakeClock clock;
+  WorkQueue queue("q", clock);
+  queue.add("ns/a");
+  queue.add("ns/b");
+  EXPECT_EQ(queue.unfinished_work().total, Duration::zero()) << "queued is not in flight";
+  ASSERT_EQ(queue.try_get(), "ns/a");
+  clock.advance(seconds(3));
+  ASSERT_EQ(queue.try_get(), "ns/b");
+  clock.advance(seconds(2));
+  EXPECT_EQ(queue.unfinished_work().total, seconds(5 + 2));
+  EXPECT_EQ(queue.unfinished_work().longest, seconds(5));
+  queue.done("ns/a");
+  EXPECT_EQ(queue.unfinished_work().total, seconds(2));
+  EXPECT_EQ(queue.unfinished_work().longest, seconds(2));
+  queue.done("ns/b");
+  EXPECT_EQ(queue.unfinished_work().longest, Duration::zero());
+}
+
 TEST(WorkQueue, AddingAKeyBeingProcessedRunsItOnceMoreAfterDone) {
   FakeClock clock;
   WorkQueue queue("q", clock);
