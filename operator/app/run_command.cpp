@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/caches.h"
+#include "app/shard_metrics.h"
 #include "app/shard_set_reconciler.h"
 #include "electric/constants.h"
 #include "electric/digest.h"
@@ -197,10 +198,12 @@ int run_operator(const RunOptions& options) {
   client->set_request_observer(count_request);
 
   Caches caches(*client, options.namespaces);
-  metrics.shards.set_collector([&caches] { return shard_phase_samples(caches); });
-  metrics.shard_sets.with({}).set_function([&caches] { return static_cast<double>(caches.sets.size()); });
+  ShardMetrics shard_metrics(registry);
+  shard_metrics.shards.set_collector([&caches] { return shard_phase_samples(caches); });
+  shard_metrics.shard_sets.with({}).set_function([&caches] { return static_cast<double>(caches.sets.size()); });
 
   runtime::EventRecorderOptions event_options;
+  event_options.component = std::string(electric::kFieldManager);
   event_options.instance = holder_identity();
   runtime::ClientEventSink event_sink(*client);
   runtime::EventRecorder events(event_sink, event_options);

@@ -77,8 +77,8 @@ class ClientEventSink final : public EventSink {
 };
 
 struct EventRecorderOptions {
-  // source.component and reportingComponent.
-  std::string component = "electric-operator";
+  // source.component and reportingComponent: the application's name.
+  std::string component;
   // source.host and reportingInstance: the pod name (or hostname); omitted
   // when empty.
   std::string instance;

@@ -446,12 +446,7 @@ OperatorMetrics::OperatorMetrics(Registry& r)
           "Gauge of if the reporting system is master of the relevant lease, 0 indicates "
           "backup, 1 indicates master. 'name' is the string used to identify the lease. Please "
           "make sure to group by name.",
-          {"name"})),
-      shards(r.gauge("electric_operator_shards",
-                     "Shards of each ElectricShardSet by phase",
-                     {"namespace", "shard_set", "phase"})),
-      shard_sets(r.gauge("electric_operator_shard_sets",
-                         "ElectricShardSets the operator manages")) {}
+          {"name"})) {}
 
 void OperatorMetrics::init_controller(const std::string& controller,
                                       int max_concurrent_reconciles_value) {

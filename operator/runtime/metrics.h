@@ -284,9 +284,6 @@ struct OperatorMetrics {
   // client-go.
   CounterFamily& rest_client_requests_total;       // {code, method, host}
   GaugeFamily& leader_election_master_status;      // {name}
-  // Ours.
-  GaugeFamily& shards;                             // {namespace, shard_set, phase}
-  GaugeFamily& shard_sets;                         // no labels
 
   // Creates, at zero, the series controller-runtime creates when a
   // controller starts (every reconcile result, errors, active workers) and

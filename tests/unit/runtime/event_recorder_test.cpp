@@ -73,6 +73,7 @@ class EventRecorderTest : public ::testing::Test {
   }
   EventRecorderOptions options() {
     EventRecorderOptions o;
+    o.component = "electric-operator";
     o.instance = "electric-operator-7d9f-abcde";
     return o;
   }
