@@ -159,7 +159,7 @@ main() {
   export ASAN_OPTIONS=detect_leaks=1
 
   run_script runner "$timeout_unit" tests/runner/runner_test.sh
-  for layer in kube runtime electric app; do
+  for layer in base kube runtime electric app; do
     run_gtest "unit-$layer" "$timeout_unit" "build/bin/unit_$layer"
     run_gtest "unit-$layer-asan" "$timeout_unit" "build-asan/bin/unit_$layer"
   done

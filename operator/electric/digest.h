@@ -5,21 +5,19 @@
 //   electric::base64_decode("aGVsbG8=") == "hello"
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
+
+#include "base/base64.h"
 
 namespace electric {
 
 // Lowercase hex of the SHA-256 of `bytes` (64 characters).
 std::string sha256_hex(std::string_view bytes);
 
-// Standard base64 with padding, as Secret `data` values are written.
-std::string base64_encode(std::string_view bytes);
-
-// Decodes standard base64 (Secret `data` values as the API server returns
-// them); nullopt when `text` is not valid base64.
-std::optional<std::string> base64_decode(std::string_view text);
+// Secret `data` values are standard base64 (see base/base64.h).
+using base::base64_decode;
+using base::base64_encode;
 
 // Lowercase hex of each byte (e.g. for S-api-secret from 32 random bytes).
 std::string hex_encode(std::string_view bytes);

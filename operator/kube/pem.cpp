@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "base/base64.h"
+
 namespace kube {
 namespace {
 
@@ -54,36 +56,14 @@ Result<std::shared_ptr<EVP_PKEY>> parse_private_key(const std::string& pem,
 }
 
 Result<std::string> base64_decode(const std::string& text, const std::string& what) {
-  auto value_of = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  unsigned int buffer = 0;
-  int bits = 0;
-  bool padding = false;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      padding = true;
-      continue;
-    }
-    const int v = value_of(c);
-    if (v < 0 || padding) return config_error(what + " is not valid base64");
-    buffer = (buffer << 6) | static_cast<unsigned int>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  if (bits >= 6) return config_error(what + " is not valid base64");
-  return out;
+  std::string compact;
+  for (char c : text)
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') compact.push_back(c);
+  // Hand-written kubeconfigs sometimes drop the padding.
+  if (compact.size() % 4 != 0) compact.append(4 - compact.size() % 4, '=');
+  std::optional<std::string> decoded = base::base64_decode(compact);
+  if (!decoded) return config_error(what + " is not valid base64");
+  return *decoded;
 }
 
 }  // namespace kube
