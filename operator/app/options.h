@@ -27,9 +27,12 @@ struct RunOptions {
   std::chrono::seconds shutdown_grace_period{30};
 };
 
+// render's namespace when neither the file nor --namespace names one.
+inline constexpr const char* kDefaultRenderNamespace = "default";
+
 struct RenderOptions {
   std::string file;       // "-" = stdin
-  std::string ns;         // overrides metadata.namespace; default "default"
+  std::string ns;         // used when the file names no namespace; "" = kDefaultRenderNamespace
   std::string cluster_domain = "cluster.local";
 };
 

@@ -54,8 +54,11 @@ int run_render(const RenderOptions& options, std::ostream& out, std::ostream& er
     ++sets;
     if (!doc.contains("metadata") || !doc["metadata"].is_object()) doc["metadata"] = json::object();
     json& meta = doc["metadata"];
-    if (!options.ns.empty()) meta["namespace"] = options.ns;
-    if (!meta.contains("namespace")) meta["namespace"] = "default";
+    // The file's namespace wins, as with kubectl apply -f: --namespace only
+    // fills in what the file leaves open.
+    const json& written = meta.contains("namespace") ? meta["namespace"] : json();
+    if (!written.is_string() || written.get<std::string>().empty())
+      meta["namespace"] = options.ns.empty() ? std::string(kDefaultRenderNamespace) : options.ns;
     // Rendered offline: the uid is the API server's; show where it goes.
     if (!meta.contains("uid")) meta["uid"] = "<uid of the ElectricShardSet>";
 

@@ -69,10 +69,24 @@ TEST_F(RenderCommand, SameInputSameBytes) {
   EXPECT_EQ(out_.str(), first);
 }
 
-TEST_F(RenderCommand, NamespaceFlagOverridesTheFile) {
-  ASSERT_EQ(render(write(kSet), "staging"), 0);
+// As the help says: the flag fills in the namespace when the file names none.
+TEST_F(RenderCommand, NamespaceFlagNeverOverridesTheFile) {
+  ASSERT_EQ(render(write(kSet), "staging"), 0) << err_.str();
+  EXPECT_NE(out_.str().find("namespace: prod"), std::string::npos);
+  EXPECT_EQ(out_.str().find("staging"), std::string::npos);
+}
+
+TEST_F(RenderCommand, NamespaceFlagFillsInWhenTheFileNamesNone) {
+  std::string set = kSet;
+  set.replace(set.find("metadata: {name: myapp, namespace: prod}"),
+              std::string("metadata: {name: myapp, namespace: prod}").size(), "metadata: {name: myapp}");
+  const std::string file = write(set);
+  ASSERT_EQ(render(file, "staging"), 0) << err_.str();
   EXPECT_NE(out_.str().find("namespace: staging"), std::string::npos);
-  EXPECT_EQ(out_.str().find("namespace: prod"), std::string::npos);
+  EXPECT_NE(out_.str().find("myapp-shard-0.staging.svc"), std::string::npos);
+  ASSERT_EQ(render(file), 0) << err_.str();
+  EXPECT_NE(out_.str().find("namespace: default"), std::string::npos);
+  EXPECT_EQ(out_.str().find("staging"), std::string::npos);
 }
 
 TEST_F(RenderCommand, BadInputGivesAClearErrorAndExitCode) {
