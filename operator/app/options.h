@@ -48,6 +48,10 @@ Command parse_command_line(const std::vector<std::string>& args);
 // "30s", "2m", "1m30s", "500ms", or plain seconds.
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
 
-extern const char* const kUsage;
+// The overview (`--help`): every command and every command's flags.
+std::string usage();
+// One command's own help (`run --help`, `render --help`): its flags only.
+std::string run_usage();
+std::string render_usage();
 
 }  // namespace app
