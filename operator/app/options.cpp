@@ -46,7 +46,8 @@ const CommandHelp& render_help() {
       "render -f FILE [flags]", "print the children of a set as YAML",
       "Prints every object the operator would create for each ElectricShardSet in\n"
       "FILE, without a cluster: Secret values appear as their sources. An invalid\n"
-      "set exits 1; an unreadable FILE or bad YAML exits 2.\n",
+      "set or a field the schema does not define prints nothing and exits 1; an\n"
+      "unreadable FILE or bad YAML exits 2.\n",
       std::string(R"(  -f, --filename FILE                the ElectricShardSet YAML (- for stdin)
   --namespace NS                     namespace when the file names none (default ")") +
           kDefaultRenderNamespace + R"(")
