@@ -67,7 +67,9 @@ std::string usage() {
   std::string out = "electric-operator runs ElectricSQL on sharded PostgreSQL.\n\nUsage:\n";
   for (const CommandHelp* help : {&run_help(), &render_help()}) {
     std::string line = std::string("  electric-operator ") + help->synopsis;
-    line.resize(std::max<std::size_t>(line.size() + 1, 43), ' ');
+    // Summaries start in one column, one space past the longest synopsis.
+    constexpr std::size_t kSummaryColumn = 43;
+    line.resize(std::max(line.size() + 1, kSummaryColumn), ' ');
     out += line + help->summary + "\n";
   }
   out += "  electric-operator --version\n"
