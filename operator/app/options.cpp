@@ -1,21 +1,30 @@
 #include "app/options.h"
 
+#include <algorithm>
 #include <cctype>
 #include <functional>
 #include <map>
 
 namespace app {
 
-const char* const kUsage = R"(electric-operator runs ElectricSQL on sharded PostgreSQL.
+namespace {
 
-Usage:
-  electric-operator run [flags]            reconcile ElectricShardSets
-  electric-operator render -f FILE [flags] print the children of a set as YAML
-  electric-operator --version
-  electric-operator --help
+// Each command's synopsis, summary and flags are written once, here: its own
+// --help prints them, and the overview is built from the same pieces, so the
+// two never drift apart.
+struct CommandHelp {
+  const char* synopsis;  // after "electric-operator "
+  const char* summary;   // one line, for the overview
+  const char* details;   // a paragraph, for the command's own --help
+  std::string flags;     // one flag a line, indented two spaces
+};
 
-Flags of run:
-  --kubeconfig PATH                  kubeconfig to use (default: $KUBECONFIG,
+const CommandHelp& run_help() {
+  static const CommandHelp help{
+      "run [flags]", "reconcile ElectricShardSets",
+      "Watches ElectricShardSets and their children and applies what differs,\n"
+      "until SIGTERM or SIGINT.\n",
+      R"(  --kubeconfig PATH                  kubeconfig to use (default: $KUBECONFIG,
                                      in-cluster service account, ~/.kube/config)
   --namespace NS                     watch only NS; repeatable (default: all)
   --concurrency N                    reconciles in parallel (default 4)
@@ -28,12 +37,50 @@ Flags of run:
   --metrics-bind-address ADDR        /metrics (default :8080, 0 disables)
   --health-probe-bind-address ADDR   /healthz and /readyz (default :8081, 0 disables)
   --shutdown-grace-period DURATION   time for in-flight reconciles (default 30s)
+)"};
+  return help;
+}
 
-Flags of render:
-  -f, --filename FILE                the ElectricShardSet YAML (- for stdin)
-  --namespace NS                     namespace when the file names none (default "default")
-  --cluster-domain DOMAIN            (default cluster.local)
-)";
+const CommandHelp& render_help() {
+  static const CommandHelp help{
+      "render -f FILE [flags]", "print the children of a set as YAML",
+      "Prints every object the operator would create for each ElectricShardSet in\n"
+      "FILE, without a cluster: Secret values appear as their sources. An invalid\n"
+      "set or a field the schema does not define prints nothing and exits 1; an\n"
+      "unreadable FILE or bad YAML exits 2.\n",
+      std::string(R"(  -f, --filename FILE                the ElectricShardSet YAML (- for stdin)
+  --namespace NS                     namespace when the file names none (default ")") +
+          kDefaultRenderNamespace + R"(")
+  --cluster-domain DOMAIN            for shard URLs (default cluster.local)
+)"};
+  return help;
+}
+
+std::string command_usage(const CommandHelp& help) {
+  return std::string("Usage:\n  electric-operator ") + help.synopsis + "\n\n" + help.details +
+         "\nFlags:\n" + help.flags;
+}
+
+}  // namespace
+
+std::string usage() {
+  std::string out = "electric-operator runs ElectricSQL on sharded PostgreSQL.\n\nUsage:\n";
+  for (const CommandHelp* help : {&run_help(), &render_help()}) {
+    std::string line = std::string("  electric-operator ") + help->synopsis;
+    // Summaries start in one column, one space past the longest synopsis.
+    constexpr std::size_t kSummaryColumn = 43;
+    line.resize(std::max(line.size() + 1, kSummaryColumn), ' ');
+    out += line + help->summary + "\n";
+  }
+  out += "  electric-operator --version\n"
+         "  electric-operator --help | COMMAND --help\n"
+         "\nFlags of run:\n" + run_help().flags +
+         "\nFlags of render:\n" + render_help().flags;
+  return out;
+}
+
+std::string run_usage() { return command_usage(run_help()); }
+std::string render_usage() { return command_usage(render_help()); }
 
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -135,7 +182,7 @@ Command parse_run(FlagReader& r) {
   };
   for (; !r.done(); ++r.i) {
     r.split();
-    if (r.name == "--help" || r.name == "-h") return ShowHelp{kUsage};
+    if (r.name == "--help" || r.name == "-h") return ShowHelp{run_usage()};
     if (r.name == "--leader-elect") {
       if (!r.has_inline) { o.leader_elect = true; continue; }
       auto b = parse_bool(r.inline_value);
@@ -156,7 +203,7 @@ Command parse_render(FlagReader& r) {
   RenderOptions o;
   for (; !r.done(); ++r.i) {
     r.split();
-    if (r.name == "--help" || r.name == "-h") return ShowHelp{kUsage};
+    if (r.name == "--help" || r.name == "-h") return ShowHelp{render_usage()};
     if (r.name != "-f" && r.name != "--filename" && r.name != "--namespace" &&
         r.name != "--cluster-domain") {
       return UsageError{"unknown flag for render: " + r.name};
@@ -176,7 +223,11 @@ Command parse_render(FlagReader& r) {
 Command parse_command_line(const std::vector<std::string>& args) {
   if (args.size() < 2) return UsageError{"missing command: run or render (see --help)"};
   const std::string& cmd = args[1];
-  if (cmd == "--help" || cmd == "-h" || cmd == "help") return ShowHelp{kUsage};
+  if (cmd == "help" && args.size() > 2) {
+    if (args[2] == "run") return ShowHelp{run_usage()};
+    if (args[2] == "render") return ShowHelp{render_usage()};
+  }
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") return ShowHelp{usage()};
   if (cmd == "--version" || cmd == "version") return ShowVersion{};
   FlagReader reader(args, 2);
   if (cmd == "run") return parse_run(reader);

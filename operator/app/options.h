@@ -27,9 +27,12 @@ struct RunOptions {
   std::chrono::seconds shutdown_grace_period{30};
 };
 
+// render's namespace when neither the file nor --namespace names one.
+inline constexpr const char* kDefaultRenderNamespace = "default";
+
 struct RenderOptions {
   std::string file;       // "-" = stdin
-  std::string ns;         // overrides metadata.namespace; default "default"
+  std::string ns;         // used when the file names no namespace; "" = kDefaultRenderNamespace
   std::string cluster_domain = "cluster.local";
 };
 
@@ -45,6 +48,10 @@ Command parse_command_line(const std::vector<std::string>& args);
 // "30s", "2m", "1m30s", "500ms", or plain seconds.
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
 
-extern const char* const kUsage;
+// The overview (`--help`): every command and every command's flags.
+std::string usage();
+// One command's own help (`run --help`, `render --help`): its flags only.
+std::string run_usage();
+std::string render_usage();
 
 }  // namespace app

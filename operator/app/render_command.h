@@ -11,8 +11,9 @@
 namespace app {
 
 // Writes the children of every ElectricShardSet in the file to `out`; errors
-// to `err`. Returns the exit code: 0, 1 for an invalid set, 2 for an
-// unreadable file or bad YAML.
+// to `err`, one a line (unknown fields included). Returns the exit code: 0;
+// 1 when any set is invalid or names a field the schema does not define,
+// with nothing written to `out`; 2 for an unreadable file or bad YAML.
 int run_render(const RenderOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace app

@@ -58,11 +58,48 @@ json node_to_json(const YAML::Node& node) {
   }
 }
 
+// Written for every reader, not just this file's: kubectl and other YAML 1.1
+// readers type more plain scalars than YAML 1.2's core schema does (007 as
+// octal, yes/on as booleans, 1:30 as a number, 2024-01-01 as a timestamp).
+// A string any of them would read as something else is quoted.
+bool looks_like_another_type(const std::string& s) {
+  static const std::regex word(R"(^(true|false|yes|no|on|off|y|n|null|~|<<|=)$)", std::regex::icase);
+  static const std::regex number(
+      R"(^[-+]?([0-9][0-9_]*|0x[0-9a-f_]+|0o[0-7_]+|0b[01_]+)$)"
+      R"(|^[-+]?([0-9][0-9_]*)?\.[0-9_]*(e[-+]?[0-9]+)?$)"
+      R"(|^[-+]?[0-9][0-9_]*(\.[0-9_]*)?e[-+]?[0-9]+$)"
+      R"(|^[-+]?\.inf$|^\.nan$)"
+      R"(|^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$)"
+      R"(|^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([t ].*)?$)",
+      std::regex::icase);
+  return std::regex_match(s, word) || std::regex_match(s, number);
+}
+
+// What YAML's syntax forbids in a plain scalar: leading indicators, ": " and
+// " #", surrounding blanks, control characters.
+bool breaks_plain_syntax(const std::string& s) {
+  const std::string always = ",[]{}#&*!|>'\"%@`";
+  const char first = s.front();
+  const bool blank_after_first = s.size() == 1 || s[1] == ' ' || s[1] == '\t';
+  if (always.find(first) != std::string::npos) return true;
+  if ((first == '-' || first == '?' || first == ':') && blank_after_first) return true;
+  if (first == ' ' || first == '\t' || s.back() == ' ' || s.back() == '\t' || s.back() == ':') return true;
+  if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos ||
+      s.find(":\t") != std::string::npos || s.find("\t#") != std::string::npos)
+    return true;
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
 bool needs_quotes(const std::string& s) {
-  bool b;
-  return s.empty() || is_null_word(s) || is_bool_word(s, b) ||
-         std::regex_match(s, int_pattern()) || std::regex_match(s, float_pattern()) ||
-         s == "yes" || s == "no" || s == "on" || s == "off" || s == "y" || s == "n";
+  return s.empty() || looks_like_another_type(s) || breaks_plain_syntax(s);
+}
+
+// Keys and values alike: a ConfigMap key "0" must stay the string "0".
+void emit_string(YAML::Emitter& out, const std::string& s) {
+  if (needs_quotes(s)) out << YAML::DoubleQuoted;
+  out << s;
 }
 
 void emit(YAML::Emitter& out, const json& value) {
@@ -71,7 +108,9 @@ void emit(YAML::Emitter& out, const json& value) {
       if (value.empty()) { out << YAML::Flow << YAML::BeginMap << YAML::EndMap; break; }
       out << YAML::BeginMap;
       for (const auto& [k, v] : value.items()) {
-        out << YAML::Key << k << YAML::Value;
+        out << YAML::Key;
+        emit_string(out, k);
+        out << YAML::Value;
         emit(out, v);
       }
       out << YAML::EndMap;
@@ -82,12 +121,7 @@ void emit(YAML::Emitter& out, const json& value) {
       for (const auto& v : value) emit(out, v);
       out << YAML::EndSeq;
       break;
-    case json::value_t::string: {
-      const auto& s = value.get_ref<const std::string&>();
-      if (needs_quotes(s)) out << YAML::DoubleQuoted << s;
-      else out << s;
-      break;
-    }
+    case json::value_t::string: emit_string(out, value.get_ref<const std::string&>()); break;
     case json::value_t::boolean: out << (value.get<bool>() ? "true" : "false"); break;
     case json::value_t::null: out << YAML::Null; break;
     default: out << value.dump(); break;

@@ -4,8 +4,10 @@
 //   std::cout << app::json_to_yaml(object);
 //
 // Plain scalars are typed as YAML 1.2's core schema types them (true/false,
-// null/~, integers, floats); quoted scalars stay strings. Strings that would
-// read back as another type are quoted on output.
+// null/~, integers, floats); quoted scalars stay strings. On output, a string
+// (key or value) that any YAML reader, 1.1 or 1.2, would take for another type
+// or could not read as a plain scalar is double-quoted: `"0": url`, `"007"`,
+// `"yes"`, `""`.
 #pragma once
 
 #include <string>

@@ -9,7 +9,9 @@ namespace {
 
 using Parsed = Expected<DatabaseURL, std::string>;
 
-Parsed fail(std::string why) { return Parsed::failure("invalid database URL: " + std::move(why)); }
+// The reason alone: the caller says which URL it was and that it is not
+// valid, so the message does not say it twice.
+Parsed fail(std::string why) { return Parsed::failure(std::move(why)); }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

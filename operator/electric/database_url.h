@@ -48,7 +48,9 @@ struct DatabaseURL {
 
 // Parses `url`. The error names the problem without quoting any part of the
 // URL (a mistyped URL may have its password anywhere), e.g. "the URL's port
-// is not a number between 1 and 65535".
+// is not a number between 1 and 65535". It is the reason only: the caller
+// names the URL ("the database URL in Secret \"pg\" key \"url\" is not
+// valid: " + error), so the message says "invalid" once.
 Expected<DatabaseURL, std::string> parse_database_url(std::string_view url);
 
 // The redacted form when `url` parses, else "<invalid database URL>": safe for

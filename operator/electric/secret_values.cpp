@@ -24,8 +24,7 @@ Expected<std::string, std::string> read_secret_key(const SecretKeyRef& ref, cons
   switch (got.state) {
     case SecretLookup::State::Found: return std::move(got.value);
     case SecretLookup::State::KeyMissing: return Out::failure(secret_key_missing_message(ref));
-    case SecretLookup::State::NotBase64:
-      return Out::failure("Secret \"" + ref.name + "\" key \"" + ref.key + "\" is not valid base64");
+    case SecretLookup::State::NotBase64: return Out::failure(secret_not_base64_message(ref));
     case SecretLookup::State::SecretMissing: break;
   }
   return Out::failure(secret_not_found_message(ref));

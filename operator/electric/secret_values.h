@@ -44,7 +44,9 @@ using SecretReader = std::function<SecretLookup(const SecretKeyRef&)>;
 SecretLookup lookup_secret_key(const nlohmann::json& secret, const std::string& key);
 
 // The value of `ref`, or a message naming the Secret and key only
-// (secret_not_found_message / secret_key_missing_message, status.h).
+// (secret_not_found_message, secret_key_missing_message or
+// secret_not_base64_message, status.h). All three keep the contract's reason
+// SecretNotFound; the message tells them apart.
 Expected<std::string, std::string> read_secret_key(const SecretKeyRef& ref, const SecretReader& read);
 
 // ELECTRIC_SECRET for every shard of the set: apiSecretRef's value when set;

@@ -1,5 +1,7 @@
 #include "electric/shard_set.h"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 #include <utility>
 
@@ -82,16 +84,23 @@ namespace {
 
 // Reads fields by type, recording an error (and keeping the default) when a
 // field has the wrong type. `shard` scopes the errors it records.
+//
+// It also remembers which keys it was asked for at each object, so
+// report_unknown() can name the rest: the parser's own reads are the one list
+// of known fields (crd_test checks it against the CRD's schema).
 class Reader {
  public:
-  explicit Reader(std::vector<FieldError>& errors) : errors_(errors) {}
+  // `unknown` receives report_unknown()'s findings; null = not wanted.
+  explicit Reader(std::vector<FieldError>& errors, std::vector<FieldError>* unknown = nullptr)
+      : errors_(errors), unknown_(unknown) {}
 
   void error(std::string path, std::string message, std::string shard = {}) {
     errors_.push_back({std::move(path), std::move(message), std::move(shard)});
   }
 
   // The member `key` of `obj` when present and not null, else nullptr.
-  static const json* member(const json& obj, const char* key) {
+  const json* member(const json& obj, const char* key) {
+    asked_[&obj].insert(key);
     if (!obj.is_object()) return nullptr;
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return nullptr;
@@ -154,6 +163,7 @@ class Reader {
     SecretKeyRef ref;
     read_string(raw, "name", path + ".name", ref.name, shard);
     read_string(raw, "key", path + ".key", ref.key, shard);
+    report_unknown(raw, path, shard);
     return ref;
   }
 
@@ -166,8 +176,60 @@ class Reader {
     return RetentionPolicy::Retain;  // the unknown keeps data: the safe side
   }
 
+  // Records every member of `obj` (at `path`) that was never asked for, with
+  // the closest known name as a hint. Call it once `obj` is fully read; it
+  // forgets `obj`, whose address a later local may reuse.
+  void report_unknown(const json& obj, const std::string& path, const std::string& shard = {}) {
+    auto asked = asked_.find(&obj);
+    if (asked == asked_.end()) return;
+    if (unknown_ && obj.is_object()) report_unknown_members(obj, asked->second, path, shard);
+    asked_.erase(asked);
+  }
+
  private:
+  void report_unknown_members(const json& obj, const std::set<std::string>& known,
+                              const std::string& path, const std::string& shard) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      if (known.count(it.key())) continue;
+      std::string message = "unknown field";
+      if (auto hint = closest(it.key(), known)) message += " (did you mean " + path + "." + *hint + "?)";
+      unknown_->push_back({path + "." + it.key(), message, shard});
+    }
+  }
+
+  // The known name a typo most likely meant: same letters in another case,
+  // or at most two edits away.
+  static std::optional<std::string> closest(const std::string& key, const std::set<std::string>& known) {
+    std::optional<std::string> best;
+    std::size_t best_distance = 3;
+    for (const auto& k : known) {
+      std::size_t d = edit_distance(lower(key), lower(k));
+      if (d < best_distance) best_distance = d, best = k;
+    }
+    return best;
+  }
+  static std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+  static std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diagonal = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        std::size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
+  }
+
   std::vector<FieldError>& errors_;
+  std::vector<FieldError>* unknown_;
+  std::map<const json*, std::set<std::string>> asked_;
 };
 
 Shard parse_shard(Reader& r, const json& raw, const std::string& path, const std::string& name) {
@@ -176,7 +238,7 @@ Shard parse_shard(Reader& r, const json& raw, const std::string& path, const std
   auto url_ref = r.read_secret_ref(raw, "databaseURLSecretRef", path + ".databaseURLSecretRef", name);
   if (url_ref)
     shard.database_url_secret_ref = *url_ref;
-  else if (!Reader::member(raw, "databaseURLSecretRef"))
+  else if (!r.member(raw, "databaseURLSecretRef"))
     r.error(path + ".databaseURLSecretRef", "is required", name);
   shard.pooled_database_url_secret_ref = r.read_secret_ref(
       raw, "pooledDatabaseURLSecretRef", path + ".pooledDatabaseURLSecretRef", name);
@@ -188,8 +250,10 @@ Shard parse_shard(Reader& r, const json& raw, const std::string& path, const std
   if (r.read_object(raw, "storage", path + ".storage", storage, name)) {
     std::string size;
     if (r.read_string(storage, "size", path + ".storage.size", size, name)) shard.storage_size = size;
+    r.report_unknown(storage, path + ".storage", name);
   }
   r.read_array(raw, "env", path + ".env", shard.env, name);
+  r.report_unknown(raw, path, name);
   return shard;
 }
 
@@ -197,7 +261,7 @@ void check_env(Reader& r, const json& env, const std::string& path, const std::s
   for (std::size_t i = 0; i < env.size(); ++i) {
     const std::string item = path + "[" + std::to_string(i) + "]";
     const json& e = env[i];
-    const json* name = Reader::member(e, "name");
+    const json* name = r.member(e, "name");
     if (!e.is_object() || !name || !name->is_string() || name->get<std::string>().empty()) {
       r.error(item + ".name", "is required (an EnvVar with a name)", shard);
       continue;
@@ -232,7 +296,7 @@ void check_secret_ref(Reader& r, const SecretKeyRef& ref, const std::string& pat
 
 ParsedShardSet parse_shard_set(const json& object) {
   ParsedShardSet parsed;
-  Reader r(parsed.errors);
+  Reader r(parsed.errors, &parsed.unknown_fields);
   ShardSet& set = parsed.set;
   if (!object.is_object()) {
     r.error("", "an ElectricShardSet must be an object");
@@ -240,18 +304,18 @@ ParsedShardSet parse_shard_set(const json& object) {
   }
 
   const json empty = json::object();
-  const json* metadata = Reader::member(object, "metadata");
+  const json* metadata = r.member(object, "metadata");
   if (!metadata || !metadata->is_object()) metadata = &empty;
   if (!r.read_string(*metadata, "name", "metadata.name", set.name))
-    if (!Reader::member(*metadata, "name")) r.error("metadata.name", "is required");
+    if (!r.member(*metadata, "name")) r.error("metadata.name", "is required");
   r.read_string(*metadata, "namespace", "metadata.namespace", set.namespace_name);
   r.read_string(*metadata, "uid", "metadata.uid", set.uid);
   r.read_string(*metadata, "creationTimestamp", "metadata.creationTimestamp", set.creation_timestamp);
-  if (const json* g = Reader::member(*metadata, "generation"); g && g->is_number_integer())
+  if (const json* g = r.member(*metadata, "generation"); g && g->is_number_integer())
     set.generation = g->get<int64_t>();
-  set.being_deleted = Reader::member(*metadata, "deletionTimestamp") != nullptr;
+  set.being_deleted = r.member(*metadata, "deletionTimestamp") != nullptr;
 
-  const json* spec = Reader::member(object, "spec");
+  const json* spec = r.member(object, "spec");
   if (!spec || !spec->is_object()) {
     r.error("spec", spec ? "must be an object" : "is required");
     spec = &empty;
@@ -261,7 +325,7 @@ ParsedShardSet parse_shard_set(const json& object) {
   r.read_string(*spec, "imagePullPolicy", "spec.imagePullPolicy", s.image_pull_policy);
   r.read_array(*spec, "imagePullSecrets", "spec.imagePullSecrets", s.image_pull_secrets);
   s.api_secret_ref = r.read_secret_ref(*spec, "apiSecretRef", "spec.apiSecretRef", "");
-  if (const json* paused = Reader::member(*spec, "paused")) {
+  if (const json* paused = r.member(*spec, "paused")) {
     if (paused->is_boolean())
       s.paused = paused->get<bool>();
     else
@@ -282,6 +346,7 @@ ParsedShardSet parse_shard_set(const json& object) {
     r.read_string(tpl, "priorityClassName", "spec.template.priorityClassName", t.priority_class_name);
     r.read_object(tpl, "podSecurityContext", "spec.template.podSecurityContext", t.pod_security_context);
     r.read_object(tpl, "securityContext", "spec.template.securityContext", t.security_context);
+    r.report_unknown(tpl, "spec.template");
   }
 
   json storage;
@@ -299,17 +364,19 @@ ParsedShardSet parse_shard_set(const json& object) {
           r.error("spec.storage.accessModes[" + std::to_string(i) + "]", "must be a string");
       }
     }
+    r.report_unknown(storage, "spec.storage");
   }
 
   json service;
   if (r.read_object(*spec, "service", "spec.service", service)) {
     r.read_string(service, "type", "spec.service.type", s.service.type);
-    if (const json* port = Reader::member(service, "port")) {
+    if (const json* port = r.member(service, "port")) {
       if (port->is_number_integer())
         s.service.port = port->get<int64_t>();
       else
         r.error("spec.service.port", "must be an integer");
     }
+    r.report_unknown(service, "spec.service");
   }
 
   json retention;
@@ -319,11 +386,14 @@ ParsedShardSet parse_shard_set(const json& object) {
         retention, "whenDeleted", "spec.persistentVolumeClaimRetentionPolicy.whenDeleted");
     s.pvc_retention.when_shard_removed = r.read_retention(
         retention, "whenShardRemoved", "spec.persistentVolumeClaimRetentionPolicy.whenShardRemoved");
+    r.report_unknown(retention, "spec.persistentVolumeClaimRetentionPolicy");
   }
 
   json routing;
-  if (r.read_object(*spec, "routing", "spec.routing", routing))
+  if (r.read_object(*spec, "routing", "spec.routing", routing)) {
     r.read_string(routing, "configMapName", "spec.routing.configMapName", s.routing_config_map_name);
+    r.report_unknown(routing, "spec.routing");
+  }
   if (s.routing_config_map_name.empty() && !set.name.empty())
     s.routing_config_map_name = default_routing_config_map_name(set.name);
 
@@ -338,14 +408,15 @@ ParsedShardSet parse_shard_set(const json& object) {
       }
       std::string name;
       if (!r.read_string(raw, "name", path + ".name", name)) {
-        if (!Reader::member(raw, "name")) r.error(path + ".name", "is required");
+        if (!r.member(raw, "name")) r.error(path + ".name", "is required");
         continue;  // a shard without a name cannot be reported on by itself
       }
       s.shards.push_back(parse_shard(r, raw, path, name));
     }
-  } else if (!Reader::member(*spec, "shards")) {
+  } else if (!r.member(*spec, "shards")) {
     r.error("spec.shards", "is required (1 to 512 shards)");
   }
+  r.report_unknown(*spec, "spec");
 
   // A field parsing already reported (missing, wrong type) would only be
   // reported again, less clearly, by validation: keep the parser's message.

@@ -124,6 +124,12 @@ struct FieldError {
 struct ParsedShardSet {
   ShardSet set;
   std::vector<FieldError> errors;
+  // Fields of spec, its shards and their sub-objects that the schema does
+  // not define ("spec.shard: unknown field (did you mean spec.shards?)").
+  // Not in `errors`: the API server prunes such fields (or refuses them
+  // under strict field validation), so in a cluster they mean nothing; the
+  // offline `render` reports them, since there a typo would vanish silently.
+  std::vector<FieldError> unknown_fields;
 
   bool ok() const { return errors.empty(); }
   // Any error not confined to one shard: the operator writes no child.

@@ -92,6 +92,10 @@ std::string secret_key_missing_message(const SecretKeyRef& ref) {
   return "Secret \"" + ref.name + "\" has no key \"" + ref.key + "\"";
 }
 
+std::string secret_not_base64_message(const SecretKeyRef& ref) {
+  return "Secret \"" + ref.name + "\" key \"" + ref.key + "\" is not valid base64";
+}
+
 std::optional<std::string> storage_shrink_problem(const std::string& desired, const std::string& current) {
   auto want = parse_quantity(desired);
   auto have = parse_quantity(current);

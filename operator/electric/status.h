@@ -87,6 +87,8 @@ struct ShardFacts {
 // "Secret \"pg-0\" not found" / "Secret \"pg-0\" has no key \"url\"" (names only).
 std::string secret_not_found_message(const SecretKeyRef& ref);
 std::string secret_key_missing_message(const SecretKeyRef& ref);
+// "Secret \"pg-0\" key \"url\" is not valid base64" (the value is never shown).
+std::string secret_not_base64_message(const SecretKeyRef& ref);
 // A message when `desired` is smaller than the PVC's `current` request; none
 // when it grows, stays or either side is not a quantity.
 std::optional<std::string> storage_shrink_problem(const std::string& desired, const std::string& current);

@@ -1,5 +1,8 @@
 #include "app/options.h"
 
+#include <regex>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 namespace app {
@@ -78,6 +81,72 @@ TEST(Options, RenderHelpAndVersion) {
   EXPECT_TRUE(std::holds_alternative<ShowHelp>(parse({"--help"})));
   EXPECT_TRUE(std::holds_alternative<ShowHelp>(parse({"run", "--help"})));
   EXPECT_TRUE(std::holds_alternative<ShowVersion>(parse({"--version"})));
+}
+
+std::string help_of(std::vector<std::string> args) {
+  Command cmd = parse(std::move(args));
+  if (!std::holds_alternative<ShowHelp>(cmd)) {
+    ADD_FAILURE() << "not help";
+    return {};
+  }
+  return std::get<ShowHelp>(cmd).text;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The lines of `text` that describe a flag.
+std::vector<std::string> flag_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("  -", 0) == 0) out.push_back(line);
+  return out;
+}
+
+TEST(Options, EachCommandHasItsOwnHelp) {
+  for (const char* flag : {"--help", "-h"}) {
+    EXPECT_EQ(help_of({"run", flag}), run_usage());
+    EXPECT_EQ(help_of({"render", flag}), render_usage());
+  }
+  EXPECT_EQ(help_of({"help", "run"}), run_usage());
+  EXPECT_EQ(help_of({"help", "render"}), render_usage());
+  EXPECT_EQ(help_of({"--help"}), usage());
+  EXPECT_EQ(help_of({"help"}), usage());
+
+  const std::string run = run_usage(), render = render_usage();
+  EXPECT_EQ(run.rfind("Usage:\n  electric-operator run [flags]\n", 0), 0u) << run;
+  EXPECT_TRUE(has(run, "--leader-elect"));
+  EXPECT_FALSE(has(run, "--filename"));
+  EXPECT_EQ(render.rfind("Usage:\n  electric-operator render -f FILE [flags]\n", 0), 0u) << render;
+  EXPECT_TRUE(has(render, "--filename"));
+  EXPECT_TRUE(has(render, "namespace when the file names none (default \"default\")"));
+  EXPECT_FALSE(has(render, "--leader-elect"));
+}
+
+// The overview lists every command's flags, from the same text, so a flag
+// added to one command's help shows in both.
+TEST(Options, OverviewListsEveryCommandsFlagsVerbatim) {
+  const std::string overview = usage();
+  for (const std::string& help : {run_usage(), render_usage()}) {
+    ASSERT_FALSE(flag_lines(help).empty());
+    for (const std::string& line : flag_lines(help)) EXPECT_TRUE(has(overview, line + "\n")) << line;
+  }
+  EXPECT_EQ(flag_lines(overview).size(), flag_lines(run_usage()).size() + flag_lines(render_usage()).size());
+}
+
+// Every flag a help lists is one its parser knows.
+TEST(Options, EveryListedFlagIsKnown) {
+  const std::regex flag_re("--[a-z][a-z-]*");
+  for (const char* command : {"run", "render"}) {
+    const std::string help = command == std::string("run") ? run_usage() : render_usage();
+    for (const std::string& line : flag_lines(help)) {
+      for (std::sregex_iterator it(line.begin(), line.end(), flag_re), end; it != end; ++it) {
+        Command cmd = parse({command, it->str() + "=x"});
+        if (auto* e = std::get_if<UsageError>(&cmd))
+          EXPECT_FALSE(has(e->message, "unknown flag")) << command << " " << it->str();
+      }
+    }
+  }
 }
 
 TEST(Options, Durations) {

@@ -69,10 +69,24 @@ TEST_F(RenderCommand, SameInputSameBytes) {
   EXPECT_EQ(out_.str(), first);
 }
 
-TEST_F(RenderCommand, NamespaceFlagOverridesTheFile) {
-  ASSERT_EQ(render(write(kSet), "staging"), 0);
+// As the help says: the flag fills in the namespace when the file names none.
+TEST_F(RenderCommand, NamespaceFlagNeverOverridesTheFile) {
+  ASSERT_EQ(render(write(kSet), "staging"), 0) << err_.str();
+  EXPECT_NE(out_.str().find("namespace: prod"), std::string::npos);
+  EXPECT_EQ(out_.str().find("staging"), std::string::npos);
+}
+
+TEST_F(RenderCommand, NamespaceFlagFillsInWhenTheFileNamesNone) {
+  std::string set = kSet;
+  set.replace(set.find("metadata: {name: myapp, namespace: prod}"),
+              std::string("metadata: {name: myapp, namespace: prod}").size(), "metadata: {name: myapp}");
+  const std::string file = write(set);
+  ASSERT_EQ(render(file, "staging"), 0) << err_.str();
   EXPECT_NE(out_.str().find("namespace: staging"), std::string::npos);
-  EXPECT_EQ(out_.str().find("namespace: prod"), std::string::npos);
+  EXPECT_NE(out_.str().find("myapp-shard-0.staging.svc"), std::string::npos);
+  ASSERT_EQ(render(file), 0) << err_.str();
+  EXPECT_NE(out_.str().find("namespace: default"), std::string::npos);
+  EXPECT_EQ(out_.str().find("staging"), std::string::npos);
 }
 
 TEST_F(RenderCommand, BadInputGivesAClearErrorAndExitCode) {
@@ -86,6 +100,52 @@ TEST_F(RenderCommand, BadInputGivesAClearErrorAndExitCode) {
                          "metadata: {name: 9bad}\nspec: {shards: []}\n")),
             1);
   EXPECT_NE(err_.str().find("invalid"), std::string::npos);
+}
+
+// For CI review: a typo fails the check, names the field, and prints no
+// document a later step could mistake for the result.
+TEST_F(RenderCommand, UnknownFieldIsNamedAndNothingIsPrinted) {
+  std::string set = kSet;
+  set.replace(set.find("  shards:"), std::string("  shards:").size(), "  shard:");
+  EXPECT_EQ(render(write(set)), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("spec.shard: unknown field (did you mean spec.shards?)"), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("spec.shards: is required"), std::string::npos) << err_.str();
+}
+
+TEST_F(RenderCommand, UnknownShardFieldFailsTheRender) {
+  std::string set = kSet;
+  set.replace(set.find("pooledDatabaseURLSecretRef"), std::string("pooledDatabaseURLSecretRef").size(),
+              "pooledDatabaseUrlSecretRef");
+  EXPECT_EQ(render(write(set)), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("spec.shards[1].pooledDatabaseUrlSecretRef: unknown field (did you mean "
+                            "spec.shards[1].pooledDatabaseURLSecretRef?)"),
+            std::string::npos)
+      << err_.str();
+}
+
+TEST_F(RenderCommand, AnyInvalidSetOrShardPrintsNoDocument) {
+  std::string bad_shard = kSet;
+  bad_shard.replace(bad_shard.find("{name: \"1\""), std::string("{name: \"1\"").size(), "{name: \"Bad_1\"");
+  EXPECT_EQ(render(write(bad_shard)), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("spec.shards[1].name"), std::string::npos) << err_.str();
+
+  std::string other = kSet;
+  other.replace(other.find("name: myapp"), std::string("name: myapp").size(), "name: 9other");
+  EXPECT_EQ(render(write(std::string(kSet) + "---\n" + other)), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("ElectricShardSet 9other is invalid: metadata.name"), std::string::npos) << err_.str();
+}
+
+TEST_F(RenderCommand, RoutingKeysThatLookNumericAreQuoted) {
+  ASSERT_EQ(render(write(kSet)), 0) << err_.str();
+  EXPECT_NE(out_.str().find("\n  \"0\": http://myapp-shard-0.prod.svc.cluster.local:3000\n"), std::string::npos);
+  auto docs = yaml_documents_to_json(out_.str());
+  ASSERT_TRUE(docs.ok());
+  for (const auto& d : docs.value())
+    if (d["kind"] == "ConfigMap") EXPECT_TRUE(d["data"].contains("1"));
 }
 
 }  // namespace

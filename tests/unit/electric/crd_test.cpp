@@ -4,11 +4,14 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include "electric/constants.h"
+#include "electric/shard_set.h"
 
 namespace electric {
 namespace {
@@ -136,6 +139,65 @@ TEST(Crd, EveryCelRuleHasAMessage) {
     }
   };
   walk(schema());
+}
+
+// A value for every property the schema defines, recursively; objects the
+// schema leaves open (x-kubernetes-preserve-unknown-fields) stay empty.
+// `levels` collects the path of every object with a closed property list.
+nlohmann::json sample_from_schema(const YAML::Node& node, const std::string& path,
+                                  std::vector<std::string>& levels) {
+  const std::string type = node["type"] ? node["type"].as<std::string>() : "object";
+  if (type == "array") {
+    nlohmann::json items = nlohmann::json::array();
+    if (node["items"]) items.push_back(sample_from_schema(node["items"], path + "[]", levels));
+    return items;
+  }
+  if (type == "string") return node["enum"] ? node["enum"][0].as<std::string>() : "x";
+  if (type == "integer") return 1;
+  if (type == "boolean") return false;
+  nlohmann::json object = nlohmann::json::object();
+  if (!node["properties"] || node["x-kubernetes-preserve-unknown-fields"]) return object;
+  levels.push_back(path);
+  for (const auto& p : node["properties"]) {
+    const std::string name = p.first.as<std::string>();
+    object[name] = sample_from_schema(p.second, path + "." + name, levels);
+  }
+  return object;
+}
+
+nlohmann::json object_with_spec(const nlohmann::json& spec) {
+  return {{"apiVersion", std::string(kGroup) + "/" + std::string(kVersion)},
+          {"kind", kKind},
+          {"metadata", {{"name", "s"}}},
+          {"spec", spec}};
+}
+
+// corev1 lists the operator copies into the pod unchanged: the API server
+// checks their items, the parser does not look inside.
+const std::set<std::string> kPassThroughLevels = {"spec.imagePullSecrets[]", "spec.template.env[]",
+                                                  "spec.shards[].env[]", "spec.shards[].env[].valueFrom"};
+
+// The CRD is the authority on field names: the parser knows every field it
+// defines, and reports a field it does not define at every closed level.
+TEST(Crd, ParserKnowsEverySchemaFieldAndReportsOthers) {
+  std::vector<std::string> levels;
+  const nlohmann::json spec = sample_from_schema(schema()["properties"]["spec"], "spec", levels);
+  ParsedShardSet full = parse_shard_set(object_with_spec(spec));
+  EXPECT_TRUE(full.unknown_fields.empty()) << describe_errors(full.unknown_fields);
+
+  ASSERT_GT(levels.size(), 8u);
+  for (const std::string& level : levels) {
+    if (kPassThroughLevels.count(level)) continue;
+    std::string reported = level, pointer = "/";
+    for (std::size_t at; (at = reported.find("[]")) != std::string::npos;) reported.replace(at, 2, "[0]");
+    for (char c : reported)
+      if (c != ']') pointer += (c == '.' || c == '[') ? '/' : c;
+    nlohmann::json object = object_with_spec(spec);
+    object[nlohmann::json::json_pointer(pointer)]["notAField"] = "x";
+    ParsedShardSet parsed = parse_shard_set(object);
+    ASSERT_EQ(parsed.unknown_fields.size(), 1u) << level << ": " << describe_errors(parsed.unknown_fields);
+    EXPECT_EQ(parsed.unknown_fields[0].path, reported + ".notAField");
+  }
 }
 
 }  // namespace

@@ -94,6 +94,8 @@ TEST(DatabaseURL, RejectsOtherSchemesAndMalformedURIs) {
     EXPECT_NE(parsed.error().find(c.expected_words), std::string::npos) << parsed.error();
     EXPECT_EQ(parsed.error().find(kPassword), std::string::npos) << parsed.error();
     EXPECT_EQ(parsed.error().find("pa/ss"), std::string::npos) << parsed.error();
+    // The reason only: the caller names the URL and says it is not valid.
+    EXPECT_EQ(parsed.error().find("invalid"), std::string::npos) << parsed.error();
   }
 }
 

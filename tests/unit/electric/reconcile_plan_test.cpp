@@ -419,6 +419,30 @@ TEST_F(PlanReconcileTest, InvalidDatabaseUrlFailsTheShardWithoutShowingThePasswo
   }
 }
 
+TEST_F(PlanReconcileTest, ValueNotBase64IsSecretNotFoundSayingSo) {
+  secrets_["pg-shard-1"]["data"]["pooled"] = "not base64 %%";
+  Plan p = plan();
+  const json& s1 = shard_status(p, "1");
+  EXPECT_EQ(s1["phase"], "Pending");
+  EXPECT_EQ(s1["reason"], "SecretNotFound");
+  EXPECT_EQ(s1["message"], "Secret \"pg-shard-1\" key \"pooled\" is not valid base64");
+  EXPECT_THAT(dump_without_secret_data(p), Not(HasSubstr("not base64 %%")));
+}
+
+// The URL's problem is said once: which URL, "is not valid", the reason.
+TEST_F(PlanReconcileTest, InvalidDatabaseUrlMessageReadsOnce) {
+  put("pg-shard-0", {{"url", "postgresql://admin:Pw-9x@/app"}});
+  Plan p = plan();
+  const std::string message = shard_status(p, "0")["message"];
+  EXPECT_EQ(message.rfind("the database URL in Secret \"pg-shard-0\" key \"url\" is not valid: it names no host", 0), 0u)
+      << message;
+  EXPECT_THAT(message, Not(HasSubstr("invalid")));
+  EXPECT_THAT(message, Not(HasSubstr("Pw-9x")));
+  ASSERT_TRUE(has_event(p, "Warning", "InvalidDatabaseURL"));
+  for (const auto& e : p.events)
+    if (e.reason == "InvalidDatabaseURL") EXPECT_EQ(e.message, "shard \"0\": " + message);
+}
+
 TEST_F(PlanReconcileTest, InvalidPooledUrlFailsTheShard) {
   put("pg-shard-1", {{"url", kUrl1}, {"pooled", "http://u:pooledpw@pool/app"}});
   Plan p = plan();

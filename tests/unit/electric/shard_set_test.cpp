@@ -150,6 +150,41 @@ TEST(ParseShardSet, MissingRequiredFields) {
   EXPECT_FALSE(parse_shard_set(json::array()).ok());
 }
 
+TEST(ParseShardSet, UnknownFieldsAreNamedWithAHintAndKeptApartFromErrors) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["shard"] = obj["spec"]["shards"];
+  obj["spec"].erase("shards");
+  obj["spec"]["storage"] = {{"sise", "1Gi"}};
+  obj["spec"]["colour"] = "blue";
+  ParsedShardSet parsed = parse_shard_set(obj);
+  EXPECT_THAT(parsed.unknown_fields,
+              ElementsAre(FieldError{"spec.storage.sise", "unknown field (did you mean spec.storage.size?)", ""},
+                          FieldError{"spec.colour", "unknown field", ""},
+                          FieldError{"spec.shard", "unknown field (did you mean spec.shards?)", ""}));
+  // The missing field is still an error of its own; unknown ones are not.
+  EXPECT_EQ(describe_errors(parsed.errors), "spec.shards: is required (1 to 512 shards)");
+}
+
+TEST(ParseShardSet, UnknownShardFieldsAreConfinedToTheShard) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["shards"][1]["databaseUrlSecretRef"] = {{"name", "pg"}, {"key", "url"}};
+  obj["spec"]["shards"][1]["pooledDatabaseURLSecretRef"]["kee"] = "x";
+  ParsedShardSet parsed = parse_shard_set(obj);
+  EXPECT_THAT(parsed.unknown_fields,
+              ElementsAre(FieldError{"spec.shards[1].pooledDatabaseURLSecretRef.kee",
+                                     "unknown field (did you mean spec.shards[1].pooledDatabaseURLSecretRef.key?)", "1"},
+                          FieldError{"spec.shards[1].databaseUrlSecretRef",
+                                     "unknown field (did you mean spec.shards[1].databaseURLSecretRef?)", "1"}));
+  EXPECT_TRUE(parsed.ok()) << describe_errors(parsed.errors);
+}
+
+TEST(ParseShardSet, OpenObjectsHaveNoUnknownFields) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["template"] = {{"affinity", {{"anything", 1}}}, {"resources", {{"claims", json::array()}}},
+                             {"podLabels", {{"any-label", "x"}}}};
+  EXPECT_THAT(parse_shard_set(obj).unknown_fields, IsEmpty());
+}
+
 TEST(Validate, AcceptsTheSample) { EXPECT_THAT(validate(electric_test::sample_set()), IsEmpty()); }
 
 TEST(Validate, SetNameMustBeDns1035Label) {

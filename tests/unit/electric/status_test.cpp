@@ -119,11 +119,11 @@ TEST(ShardStatus, BadInputsInPrecedenceOrder) {
   EXPECT_EQ(s.reason, "ReplicationStreamConflict");
   EXPECT_FALSE(s.ready);
 
-  f.database_url_problem = "invalid database URL: the scheme is \"mysql\"";
+  f.database_url_problem = "the database URL in Secret \"pg\" key \"url\" is not valid: the scheme is \"mysql\"";
   s = shard_status(f);
   EXPECT_EQ(s.phase, ShardPhase::Failed);
   EXPECT_EQ(s.reason, "InvalidDatabaseURL");
-  EXPECT_EQ(s.message, "invalid database URL: the scheme is \"mysql\"");
+  EXPECT_EQ(s.message, "the database URL in Secret \"pg\" key \"url\" is not valid: the scheme is \"mysql\"");
 
   f.secret_problem = secret_not_found_message({"pg-shard-0", "url"});
   s = shard_status(f);
@@ -248,7 +248,7 @@ TEST(SetConditions, ManyFailingShardsAreSummarised) {
   obj["spec"]["shards"] = shards;
   ShardSet set = electric_test::parse_ok(obj);
   ShardFacts bad;
-  bad.database_url_problem = "invalid database URL: it names no host";
+  bad.database_url_problem = "the database URL in Secret \"pg\" key \"url\" is not valid: it names no host";
   auto conditions = compute_set_conditions(set, statuses(set, std::vector<ShardFacts>(15, bad)), {});
   const std::string& message = find(conditions, "Degraded")->message;
   EXPECT_EQ(message.rfind("15 failing: shard \"0\": InvalidDatabaseURL", 0), 0u) << message;
