@@ -5,6 +5,7 @@
 #include "electric/config_hash.h"
 #include "electric/database_url.h"
 #include "electric/naming.h"
+#include "electric/quantity.h"
 #include "electric/render.h"
 #include "electric/routing.h"
 
@@ -51,6 +52,18 @@ std::optional<std::string> database_url_problem(const Shard& shard, const ShardS
   return std::nullopt;
 }
 
+// Would applying this runnable shard's children change what runs? The
+// Deployment's config hash covers every pod input, so a missing or other
+// hash is a change; so is a volume still to be created or grown.
+bool has_unapplied_changes(const ShardFacts& facts, const json& live_pvc, const std::string& desired_size) {
+  const DeploymentFacts& d = facts.deployment;
+  if (!d.exists || !facts.desired_config_hash || *facts.desired_config_hash != d.config_hash) return true;
+  if (live_pvc.is_null()) return true;
+  auto want = parse_quantity(desired_size);
+  auto have = parse_quantity(pvc_request(live_pvc));
+  return want && have && *want > *have;
+}
+
 }  // namespace
 
 std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
@@ -86,6 +99,10 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
 
   std::vector<json> secrets, pvcs, retained_pvcs, services, deployments;
   std::set<std::string> in_spec;
+  // Shards whose children would be written but are not (paused): in spec
+  // order, then removed shards with children still to delete or release.
+  std::vector<std::string> pending;
+  std::set<std::string> pending_removed;
   for (const Shard& shard : set.spec.shards) {
     in_spec.insert(shard.name);
     const std::string child = shard_child_name(set.name, shard.name);
@@ -120,8 +137,12 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     }
     plan.shards.push_back(status);
 
-    if (!may_write) continue;
     const bool runnable = values && !facts.database_url_problem && !facts.stream_conflict;
+    if (!may_write) {
+      if (runnable && has_unapplied_changes(facts, live_pvc, effective_storage_size(set, shard)))
+        pending.push_back(shard.name);
+      continue;
+    }
     if (runnable) {
       secrets.push_back(render_shard_secret(set, shard, *values));
       // A shrink is refused: the PVC keeps its size and the pod keeps running on it.
@@ -155,6 +176,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     if (c.shard.empty() || in_spec.count(c.shard)) continue;
     if (c.kind == kKindPvc && applicable_retention(set, false) == RetentionPolicy::Retain) {
       retained.push_back({c.shard, c.name});
+      if (!may_write && c.owned_by_set) pending_removed.insert(c.shard);
       if (may_write && c.owned_by_set) {
         // Without the ownerReference the volume outlives the set too.
         retained_pvcs.push_back(render_retained_pvc(set, c.shard, find_or_null(observed.pvcs, c.name)));
@@ -164,10 +186,13 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
       }
       continue;
     }
-    if (!may_write) continue;
     // Only what this set owns; a removed shard's PVC may have no owner (it
     // was created under whenDeleted: Retain) and is ours by its labels.
     if (c.kind != kKindPvc && !c.owned_by_set) continue;
+    if (!may_write) {
+      pending_removed.insert(c.shard);
+      continue;
+    }
     plan.remove.push_back({c.kind, c.name, c.uid});
     if (c.kind == kKindDeployment) {
       plan.events.push_back({"Normal", "ShardRemoved",
@@ -181,7 +206,8 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     }
     plan.apply.push_back(render_routing_configmap(set, plan.shards, observed.cluster_domain));
   }
-  plan.status = status_to_json(compute_status(set, plan.shards, std::move(retained), set_wide,
+  pending.insert(pending.end(), pending_removed.begin(), pending_removed.end());
+  plan.status = status_to_json(compute_status(set, plan.shards, std::move(retained), set_wide, pending,
                                               previous_status, observed.now));
   if (!set_wide.empty()) {
     plan.events.push_back({"Warning", std::string(kReasonInvalidSpec), describe_errors(set_wide)});

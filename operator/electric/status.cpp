@@ -29,6 +29,16 @@ std::string join_limited(const std::vector<std::string>& items, const char* sepa
   return out;
 }
 
+// A shard's own `ready` says its pod serves; the set's Ready also says the
+// pods run the current spec, which a paused set with edits does not.
+std::string pending_changes_message(const std::vector<std::string>& pending_shards) {
+  std::vector<std::string> quoted;
+  for (const auto& name : pending_shards) quoted.push_back("\"" + name + "\"");
+  const std::size_t n = pending_shards.size();
+  return "spec.paused is true and " + std::to_string(n) + (n == 1 ? " shard has" : " shards have") +
+         " changes not yet applied: " + join_limited(quoted, ", ");
+}
+
 Condition condition(std::string_view type, bool status, std::string_view reason, std::string message,
                     int64_t generation) {
   return {str(type), status ? "True" : "False", str(reason), std::move(message), generation, ""};
@@ -184,7 +194,8 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
 }
 
 std::vector<Condition> compute_set_conditions(const ShardSet& set, const std::vector<ShardStatus>& shards,
-                                              const std::vector<FieldError>& set_wide_errors) {
+                                              const std::vector<FieldError>& set_wide_errors,
+                                              const std::vector<std::string>& pending_shards) {
   const int64_t gen = set.generation;
   std::vector<Condition> out;
   const std::size_t total = set.spec.shards.size();
@@ -204,8 +215,12 @@ std::vector<Condition> compute_set_conditions(const ShardSet& set, const std::ve
   } else {
     const std::string counts = std::to_string(ready) + "/" + std::to_string(total) + " shards ready";
     bool all_ready = total > 0 && ready == total && shards.size() == total;
-    out.push_back(condition(kConditionReady, all_ready,
-                            all_ready ? kReasonAllShardsReady : kReasonShardsNotReady, counts, gen));
+    if (set.spec.paused && !pending_shards.empty())
+      out.push_back(condition(kConditionReady, false, kReasonPausedWithPendingChanges,
+                              pending_changes_message(pending_shards) + "; " + counts, gen));
+    else
+      out.push_back(condition(kConditionReady, all_ready,
+                              all_ready ? kReasonAllShardsReady : kReasonShardsNotReady, counts, gen));
     if (rolling.empty())
       out.push_back(condition(kConditionProgressing, false, kReasonStable, "no rollout in progress", gen));
     else
@@ -240,7 +255,8 @@ std::vector<Condition> merge_conditions(const std::vector<Condition>& previous, 
 
 ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shards,
                               std::vector<RetainedVolume> retained_volumes,
-                              const std::vector<FieldError>& set_wide_errors, const json& previous_status,
+                              const std::vector<FieldError>& set_wide_errors,
+                              const std::vector<std::string>& pending_shards, const json& previous_status,
                               std::string_view now) {
   ShardSetStatus st;
   st.observed_generation = set.generation;
@@ -248,7 +264,7 @@ ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shar
   st.ready_shards = std::count_if(shards.begin(), shards.end(), [](const ShardStatus& s) { return s.ready; });
   st.routing_config_map = set.spec.routing_config_map_name;
   st.conditions = merge_conditions(conditions_from_json(previous_status),
-                                   compute_set_conditions(set, shards, set_wide_errors), now);
+                                   compute_set_conditions(set, shards, set_wide_errors, pending_shards), now);
   st.shards = std::move(shards);
   std::sort(retained_volumes.begin(), retained_volumes.end(), [](const RetainedVolume& a, const RetainedVolume& b) {
     return a.shard < b.shard || (a.shard == b.shard && a.persistent_volume_claim < b.persistent_volume_claim);

@@ -7,7 +7,7 @@
 //   facts.deployment = electric::deployment_facts(live_deployment_json);
 //   shards.push_back(electric::compute_shard_status(set, shard, facts, cluster_domain));
 //   json status = electric::status_to_json(electric::compute_status(
-//       set, shards, retained, set_wide_errors, live["status"], now_rfc3339));
+//       set, shards, retained, set_wide_errors, pending_shards, live["status"], now_rfc3339));
 //   if (status != live["status"]) client.update_status(...);
 #pragma once
 
@@ -47,6 +47,7 @@ inline constexpr std::string_view kReasonStable = "Stable";
 inline constexpr std::string_view kReasonAsExpected = "AsExpected";
 inline constexpr std::string_view kReasonShardsFailing = "ShardsFailing";
 inline constexpr std::string_view kReasonPausedByUser = "PausedByUser";
+inline constexpr std::string_view kReasonPausedWithPendingChanges = "PausedWithPendingChanges";
 inline constexpr std::string_view kReasonReconciling = "Reconciling";
 
 enum class ShardPhase { Pending, Progressing, Ready, Failed };
@@ -125,9 +126,14 @@ struct Condition {
 // observedGeneration = set.generation and no lastTransitionTime (see
 // merge_conditions). `set_wide_errors` non-empty means the spec as a whole
 // is refused: Ready=False and Degraded=True with reason InvalidSpec.
+// `pending_shards` names the shards whose children would be written if the
+// set were not paused (spec order, then removed shards); while paused and
+// non-empty, Ready=False with reason PausedWithPendingChanges, since Ready
+// means every shard runs the current spec.
 std::vector<Condition> compute_set_conditions(const ShardSet& set,
                                               const std::vector<ShardStatus>& shards,
-                                              const std::vector<FieldError>& set_wide_errors);
+                                              const std::vector<FieldError>& set_wide_errors,
+                                              const std::vector<std::string>& pending_shards);
 
 // `next` with each condition's lastTransitionTime taken from `previous` when
 // a condition of that type had the same status there, else `now`.
@@ -158,6 +164,7 @@ struct ShardSetStatus {
 ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shards,
                               std::vector<RetainedVolume> retained_volumes,
                               const std::vector<FieldError>& set_wide_errors,
+                              const std::vector<std::string>& pending_shards,
                               const nlohmann::json& previous_status, std::string_view now);
 
 // The status subresource body. Every field is always present (arrays may be

@@ -321,6 +321,13 @@ TEST_F(OperatorTest, PausedStopsWritesAndUnpausingResumes) {
   ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "p", 1); }, 90s)) << op.log_tail();
   apply_set(shard_set(ns.name(), "p", 1, "  paused: true\n  image: electricsql/electric:1.7.13\n"));
   ASSERT_TRUE(eventually([&] { return condition(get_object(shard_sets(), ns.name(), "p"), "Paused")["status"] == "True"; }, 30s));
+  // The pod still serves the old image: the set is not Ready, and says why.
+  ASSERT_TRUE(eventually([&] {
+    return condition(get_object(shard_sets(), ns.name(), "p"), "Ready")["reason"] == "PausedWithPendingChanges";
+  }, 30s)) << op.log_tail();
+  json ready = condition(get_object(shard_sets(), ns.name(), "p"), "Ready");
+  EXPECT_EQ(ready["status"], "False");
+  EXPECT_NE(ready["message"].get<std::string>().find("\"0\""), std::string::npos) << ready.dump();
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(get_object(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"],
             "electricsql/electric:1.7.12");
@@ -329,6 +336,8 @@ TEST_F(OperatorTest, PausedStopsWritesAndUnpausingResumes) {
     return get_object(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"] ==
            "electricsql/electric:1.7.13";
   }, 30s)) << op.log_tail();
+  EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "p", 1); }, 90s)) << op.log_tail();
+  EXPECT_EQ(condition(get_object(shard_sets(), ns.name(), "p"), "Ready")["reason"], "AllShardsReady");
 }
 
 TEST_F(OperatorTest, KilledMidCreationConvergesWithoutDuplicates) {

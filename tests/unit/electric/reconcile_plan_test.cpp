@@ -497,6 +497,65 @@ TEST_F(PlanReconcileTest, PausedWritesNothing) {
   EXPECT_EQ(shard_status(p, "0")["reason"], "Paused");
 }
 
+// Rolled out and bound as `plan_` rendered them: what a converged set looks like.
+void converge(Observed& observed, const Plan& plan_) {
+  for (const auto& obj : plan_.apply) {
+    const std::string name = obj["metadata"]["name"];
+    if (obj["kind"] == "Deployment") observed.deployments[name] = rolled_out(obj);
+    if (obj["kind"] == "PersistentVolumeClaim") observed.pvcs[name] = obj;
+  }
+}
+
+TEST_F(PlanReconcileTest, PausedWithoutEditsStaysReady) {
+  converge(observed_, plan());
+  object_["spec"]["paused"] = true;
+  Plan p = plan();
+  EXPECT_EQ(condition(p.status, "Ready")["status"], "True");
+  EXPECT_EQ(condition(p.status, "Ready")["reason"], "AllShardsReady");
+  EXPECT_EQ(condition(p.status, "Paused")["status"], "True");
+}
+
+TEST_F(PlanReconcileTest, PausedWithAnEditIsNotReadyAndNamesTheShards) {
+  converge(observed_, plan());
+  object_["spec"]["paused"] = true;
+  object_["spec"]["image"] = "electricsql/electric:1.7.13";
+  Plan p = plan();
+  EXPECT_THAT(p.apply, IsEmpty());
+  const json& ready = condition(p.status, "Ready");
+  EXPECT_EQ(ready["status"], "False");
+  EXPECT_EQ(ready["reason"], "PausedWithPendingChanges");
+  EXPECT_EQ(ready["message"],
+            "spec.paused is true and 3 shards have changes not yet applied: \"0\", \"1\", \"2\"; 3/3 shards ready");
+  EXPECT_EQ(condition(p.status, "Paused")["status"], "True");
+  // Each pod still serves: the shard's own flag is unchanged.
+  EXPECT_EQ(p.status["readyShards"], 3);
+  EXPECT_EQ(shard_status(p, "0")["ready"], true);
+  EXPECT_EQ(shard_status(p, "0")["reason"], "Paused");
+}
+
+TEST_F(PlanReconcileTest, PausedWithAGrownVolumeOrANewShardIsPending) {
+  converge(observed_, plan());
+  object_["spec"]["paused"] = true;
+  object_["spec"]["shards"][1]["storage"] = {{"size", "50Gi"}};
+  object_["spec"]["shards"].push_back({{"name", "3"}, {"databaseURLSecretRef", {{"name", "pg-shard-0"}, {"key", "url"}}}});
+  Plan p = plan();
+  EXPECT_EQ(condition(p.status, "Ready")["reason"], "PausedWithPendingChanges");
+  EXPECT_THAT(condition(p.status, "Ready")["message"].get<std::string>(),
+              HasSubstr("2 shards have changes not yet applied: \"1\", \"3\""));
+}
+
+TEST_F(PlanReconcileTest, PausedWithARemovedShardsChildrenIsPending) {
+  converge(observed_, plan());
+  object_["spec"]["paused"] = true;
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  add_child("PersistentVolumeClaim", "myapp-shard-8-data", "8", "uid-p8", /*owned=*/false);  // already released
+  Plan p = plan();
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_EQ(condition(p.status, "Ready")["reason"], "PausedWithPendingChanges");
+  EXPECT_THAT(condition(p.status, "Ready")["message"].get<std::string>(),
+              HasSubstr("1 shard has changes not yet applied: \"9\""));
+}
+
 TEST_F(PlanReconcileTest, PausedStillReportsRetainedVolumes) {
   object_["spec"]["paused"] = true;
   add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/true);
