@@ -42,7 +42,10 @@ TEST(Crd, NamesAndScope) {
 
 TEST(Crd, PrinterColumns) {
   YAML::Node cols = load_crd()["spec"]["versions"][0]["additionalPrinterColumns"];
-  ASSERT_EQ(cols.size(), 4u);
+  ASSERT_EQ(cols.size(), 7u);
+  // The default view (priority 0) is exactly the contract's four columns.
+  for (std::size_t i = 0; i < 4; ++i)
+    EXPECT_TRUE(!cols[i]["priority"] || cols[i]["priority"].as<int>() == 0) << i;
   EXPECT_EQ(cols[0]["name"].as<std::string>(), "Shards");
   EXPECT_EQ(cols[0]["jsonPath"].as<std::string>(), ".status.shardCount");
   EXPECT_EQ(cols[1]["name"].as<std::string>(), "Ready");
@@ -50,6 +53,14 @@ TEST(Crd, PrinterColumns) {
   EXPECT_EQ(cols[2]["name"].as<std::string>(), "Status");
   EXPECT_EQ(cols[2]["jsonPath"].as<std::string>(), ".status.conditions[?(@.type==\"Ready\")].status");
   EXPECT_EQ(cols[3]["name"].as<std::string>(), "Age");
+  // -o wide adds what the default view hides.
+  for (std::size_t i = 4; i < 7; ++i) EXPECT_EQ(cols[i]["priority"].as<int>(), 1) << i;
+  EXPECT_EQ(cols[4]["name"].as<std::string>(), "Degraded");
+  EXPECT_EQ(cols[4]["jsonPath"].as<std::string>(), ".status.conditions[?(@.type==\"Degraded\")].status");
+  EXPECT_EQ(cols[5]["name"].as<std::string>(), "Paused");
+  EXPECT_EQ(cols[5]["jsonPath"].as<std::string>(), ".status.conditions[?(@.type==\"Paused\")].status");
+  EXPECT_EQ(cols[6]["name"].as<std::string>(), "Reason");
+  EXPECT_EQ(cols[6]["jsonPath"].as<std::string>(), ".status.conditions[?(@.type==\"Ready\")].reason");
 }
 
 // kubectl explain reads descriptions: every property must have one.
