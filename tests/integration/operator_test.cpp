@@ -340,6 +340,25 @@ TEST_F(OperatorTest, PausedStopsWritesAndUnpausingResumes) {
   EXPECT_EQ(condition(get_object(shard_sets(), ns.name(), "p"), "Ready")["reason"], "AllShardsReady");
 }
 
+// The API server's own words for a set name that is too long (issue 16,
+// item 9): the field, the limit and the actual length, not "<nil>:".
+TEST_F(OperatorTest, TooLongSetNameIsRefusedNamingTheFieldAndTheLength) {
+  TestNamespace ns("longname");
+  const std::string name = "a-rather-long-set-name-for-an-application";  // 41
+  json set = shard_set(ns.name(), name, 1);
+  set["spec"]["shards"].push_back(
+      {{"name", "shard-number-one"}, {"databaseURLSecretRef", {{"name", "pg-0"}, {"key", "url"}}}});  // 16
+  auto res = client().apply(shard_sets(), ns.name(), name, set);
+  ASSERT_FALSE(res.ok());
+  EXPECT_TRUE(res.error().is_invalid()) << res.error().describe();
+  const std::string& message = res.error().message;
+  EXPECT_NE(message.find("metadata.name: Invalid value: set name plus the longest shard name must be at most 50 "
+                         "characters"),
+            std::string::npos) << message;
+  EXPECT_NE(message.find("got 57"), std::string::npos) << message;
+  EXPECT_EQ(message.find("<nil>"), std::string::npos) << message;
+}
+
 TEST_F(OperatorTest, KilledMidCreationConvergesWithoutDuplicates) {
   TestNamespace ns("sigkill");
   for (int i = 0; i < 20; ++i) put_secret(ns.name(), "pg-" + std::to_string(i), {{"url", pg_url(i)}});

@@ -106,6 +106,30 @@ TEST(Crd, LimitsMatchTheOperatorsConstants) {
             std::string::npos);
 }
 
+// The set-name rules sit at the root (they read metadata.name) and name the
+// field, so the API server's error starts "metadata.name: Invalid value:"
+// instead of "<nil>:", and the length rule says the limit and the length.
+TEST(Crd, SetNameRulesNameTheFieldAndTheLength) {
+  YAML::Node rules = schema()["x-kubernetes-validations"];
+  ASSERT_EQ(rules.size(), 2u);
+  for (const auto& rule : rules) {
+    EXPECT_EQ(rule["fieldPath"].as<std::string>(), ".metadata.name") << rule["rule"];
+    EXPECT_EQ(rule["reason"].as<std::string>(), "FieldValueInvalid") << rule["rule"];
+  }
+  // fieldPath must point at a declared field.
+  YAML::Node name = schema()["properties"]["metadata"]["properties"]["name"];
+  EXPECT_EQ(name["maxLength"].as<int>(), 63);
+  const std::string message = rules[1]["messageExpression"].as<std::string>();
+  EXPECT_NE(message.find("at most " + std::to_string(kMaxSetPlusShardNameLength) + " characters"),
+            std::string::npos);
+  EXPECT_NE(message.find("got '"), std::string::npos);
+  // The length is spelled as an optional '1' and two digits: enough while the
+  // longest possible sum stays below 200.
+  const int longest_shard = spec_props()["shards"]["items"]["properties"]["name"]["maxLength"].as<int>();
+  EXPECT_LT(name["maxLength"].as<int>() + longest_shard, 200);
+  EXPECT_NE(message.find(">= 100 ? '1' : ''"), std::string::npos);
+}
+
 std::set<std::string> quoted_names(const std::string& rule) {
   std::set<std::string> names;
   std::regex quoted("'([A-Z_]+)'");
