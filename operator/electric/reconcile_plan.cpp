@@ -1,8 +1,10 @@
 #include "electric/reconcile_plan.h"
 
+#include <algorithm>
 #include <set>
 
 #include "electric/config_hash.h"
+#include "electric/constants.h"
 #include "electric/database_url.h"
 #include "electric/naming.h"
 #include "electric/quantity.h"
@@ -62,6 +64,65 @@ bool has_unapplied_changes(const ShardFacts& facts, const json& live_pvc, const 
   auto want = parse_quantity(desired_size);
   auto have = parse_quantity(pvc_request(live_pvc));
   return want && have && *want > *have;
+}
+
+// A removed shard's stream ID: what the last status said (it keeps every
+// shard's replicationStreamID), else what its live Deployment runs with.
+std::optional<std::string> removed_shard_stream_id(const std::string& shard, const json& previous_status,
+                                                   const json& live_deployment) {
+  if (previous_status.is_object() && previous_status.contains("shards") && previous_status["shards"].is_array()) {
+    for (const auto& s : previous_status["shards"]) {
+      if (!s.is_object() || s.value("name", "") != shard) continue;
+      const std::string id = s.value("replicationStreamID", "");
+      if (!id.empty()) return id;
+    }
+  }
+  const json::json_pointer containers("/spec/template/spec/containers");
+  if (!live_deployment.is_object() || !live_deployment.contains(containers)) return std::nullopt;
+  for (const auto& c : live_deployment[containers]) {
+    if (!c.is_object() || c.value("name", "") != kContainerName || !c.contains("env")) continue;
+    for (const auto& e : c["env"]) {
+      if (e.is_object() && e.value("name", "") == kEnvReplicationStreamID && e.contains("value") &&
+          e["value"].is_string())
+        return e["value"].get<std::string>();
+    }
+  }
+  return std::nullopt;
+}
+
+// One entry per removed shard; a shard removed again (after being re-added)
+// replaces its old entry.
+void remember_slot(std::vector<RetainedReplicationSlot>& slots, const std::string& shard,
+                   const std::string& stream_id) {
+  slots.erase(std::remove_if(slots.begin(), slots.end(),
+                             [&](const RetainedReplicationSlot& r) { return r.shard == shard; }),
+              slots.end());
+  slots.push_back({shard, replication_slot_name(stream_id), publication_name(stream_id)});
+}
+
+// A slot that a shard in spec uses again (the shard came back, or another
+// took its stream ID) is no longer left over.
+void forget_slots_in_use(std::vector<RetainedReplicationSlot>& slots, const std::vector<ShardStatus>& in_spec) {
+  std::set<std::string> used;
+  for (const ShardStatus& s : in_spec) used.insert(replication_slot_name(s.replication_stream_id));
+  slots.erase(std::remove_if(slots.begin(), slots.end(),
+                             [&](const RetainedReplicationSlot& r) { return used.count(r.slot) > 0; }),
+              slots.end());
+}
+
+// The ShardRemoved Event: what went, what stays, and what is left for the
+// user to drop in Postgres (the operator does not drop slots yet).
+std::string shard_removed_message(const std::string& shard, const std::optional<std::string>& kept_pvc,
+                                  const std::optional<std::string>& stream_id) {
+  std::string m = "shard \"" + shard + "\" is no longer in spec; its Deployment, Service and Secret are deleted";
+  if (kept_pvc)
+    m += "; PersistentVolumeClaim \"" + *kept_pvc + "\" is kept (whenShardRemoved: Retain)";
+  if (stream_id)
+    m += "; its replication slot \"" + replication_slot_name(*stream_id) + "\" and publication \"" +
+         publication_name(*stream_id) + "\" stay in its database: drop them when the shard is gone for good";
+  else
+    m += "; its replication stream ID is unknown: look for its electric_slot_* slot in its database";
+  return m;
 }
 
 }  // namespace
@@ -166,6 +227,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
   // old name. Skipped while the spec is invalid: a shard the parser could not
   // read is not a removed shard. Retained PVCs are reported even while paused.
   std::vector<RetainedVolume> retained;
+  std::vector<RetainedReplicationSlot> slots = retained_replication_slots_from_json(previous_status);
   for (const LiveChild& c : observed.children) {
     if (!set_wide.empty()) break;
     if (c.kind == kKindConfigMap) {
@@ -195,10 +257,17 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     }
     plan.remove.push_back({c.kind, c.name, c.uid});
     if (c.kind == kKindDeployment) {
-      plan.events.push_back({"Normal", "ShardRemoved",
-                             "shard \"" + c.shard + "\" is no longer in spec; its children are deleted"});
+      const auto stream_id = removed_shard_stream_id(c.shard, previous_status, find_or_null(observed.deployments, c.name));
+      std::optional<std::string> kept_pvc;
+      if (applicable_retention(set, false) == RetentionPolicy::Retain) {
+        for (const LiveChild& v : observed.children)
+          if (v.kind == kKindPvc && v.shard == c.shard) kept_pvc = v.name;
+      }
+      plan.events.push_back({"Normal", "ShardRemoved", shard_removed_message(c.shard, kept_pvc, stream_id)});
+      if (stream_id) remember_slot(slots, c.shard, *stream_id);
     }
   }
+  forget_slots_in_use(slots, plan.shards);
 
   if (may_write) {
     for (auto* group : {&secrets, &pvcs, &retained_pvcs, &services, &deployments}) {
@@ -207,7 +276,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     plan.apply.push_back(render_routing_configmap(set, plan.shards, observed.cluster_domain));
   }
   pending.insert(pending.end(), pending_removed.begin(), pending_removed.end());
-  plan.status = status_to_json(compute_status(set, plan.shards, std::move(retained), set_wide, pending,
+  plan.status = status_to_json(compute_status(set, plan.shards, std::move(retained), std::move(slots), set_wide, pending,
                                               previous_status, observed.now));
   if (!set_wide.empty()) {
     plan.events.push_back({"Warning", std::string(kReasonInvalidSpec), describe_errors(set_wide)});

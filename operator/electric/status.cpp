@@ -255,6 +255,7 @@ std::vector<Condition> merge_conditions(const std::vector<Condition>& previous, 
 
 ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shards,
                               std::vector<RetainedVolume> retained_volumes,
+                              std::vector<RetainedReplicationSlot> retained_slots,
                               const std::vector<FieldError>& set_wide_errors,
                               const std::vector<std::string>& pending_shards, const json& previous_status,
                               std::string_view now) {
@@ -270,7 +271,28 @@ ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shar
     return a.shard < b.shard || (a.shard == b.shard && a.persistent_volume_claim < b.persistent_volume_claim);
   });
   st.retained_volumes = std::move(retained_volumes);
+  std::sort(retained_slots.begin(), retained_slots.end(),
+            [](const RetainedReplicationSlot& a, const RetainedReplicationSlot& b) {
+              return a.shard < b.shard || (a.shard == b.shard && a.slot < b.slot);
+            });
+  st.retained_replication_slots = std::move(retained_slots);
   return st;
+}
+
+std::vector<RetainedReplicationSlot> retained_replication_slots_from_json(const json& status) {
+  std::vector<RetainedReplicationSlot> out;
+  if (!status.is_object() || !status.contains("retainedReplicationSlots") ||
+      !status["retainedReplicationSlots"].is_array())
+    return out;
+  for (const auto& r : status["retainedReplicationSlots"]) {
+    if (!r.is_object()) continue;
+    auto text = [&r](const char* key) {
+      return r.contains(key) && r[key].is_string() ? r[key].get<std::string>() : std::string();
+    };
+    RetainedReplicationSlot slot{text("shard"), text("slot"), text("publication")};
+    if (!slot.shard.empty() && !slot.slot.empty()) out.push_back(std::move(slot));
+  }
+  return out;
 }
 
 json condition_to_json(const Condition& c) {
@@ -315,13 +337,17 @@ json status_to_json(const ShardSetStatus& st) {
   json retained = json::array();
   for (const auto& r : st.retained_volumes)
     retained.push_back({{"shard", r.shard}, {"persistentVolumeClaim", r.persistent_volume_claim}});
+  json slots = json::array();
+  for (const auto& r : st.retained_replication_slots)
+    slots.push_back({{"shard", r.shard}, {"slot", r.slot}, {"publication", r.publication}});
   return {{"observedGeneration", st.observed_generation},
           {"shardCount", st.shard_count},
           {"readyShards", st.ready_shards},
           {"routingConfigMap", st.routing_config_map},
           {"conditions", conditions},
           {"shards", shards},
-          {"retainedVolumes", retained}};
+          {"retainedVolumes", retained},
+          {"retainedReplicationSlots", slots}};
 }
 
 }  // namespace electric

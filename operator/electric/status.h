@@ -7,7 +7,7 @@
 //   facts.deployment = electric::deployment_facts(live_deployment_json);
 //   shards.push_back(electric::compute_shard_status(set, shard, facts, cluster_domain));
 //   json status = electric::status_to_json(electric::compute_status(
-//       set, shards, retained, set_wide_errors, pending_shards, live["status"], now_rfc3339));
+//       set, shards, retained, slots, set_wide_errors, pending_shards, live["status"], now_rfc3339));
 //   if (status != live["status"]) client.update_status(...);
 #pragma once
 
@@ -148,6 +148,21 @@ struct RetainedVolume {
   }
 };
 
+// The replication slot and publication a removed shard's Electric left in
+// its database: the operator does not drop them yet, so status says what the
+// user has to drop (the slot holds WAL until then).
+struct RetainedReplicationSlot {
+  std::string shard;
+  std::string slot;
+  std::string publication;
+  friend bool operator==(const RetainedReplicationSlot& a, const RetainedReplicationSlot& b) {
+    return a.shard == b.shard && a.slot == b.slot && a.publication == b.publication;
+  }
+};
+// The entries of a status JSON's retainedReplicationSlots (none when absent):
+// nothing else remembers a removed shard's stream ID once its children are gone.
+std::vector<RetainedReplicationSlot> retained_replication_slots_from_json(const nlohmann::json& status);
+
 struct ShardSetStatus {
   int64_t observed_generation = 0;
   int64_t shard_count = 0;
@@ -156,13 +171,15 @@ struct ShardSetStatus {
   std::vector<Condition> conditions;
   std::vector<ShardStatus> shards;              // spec order
   std::vector<RetainedVolume> retained_volumes;  // sorted by shard name
+  std::vector<RetainedReplicationSlot> retained_replication_slots;  // sorted by shard name
 };
 
 // The whole status: counts, conditions merged with `previous_status`'s (a
 // status JSON as read from the API server; null when there is none), shard
-// statuses in the order given, retained volumes sorted.
+// statuses in the order given, retained volumes and slots sorted.
 ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shards,
                               std::vector<RetainedVolume> retained_volumes,
+                              std::vector<RetainedReplicationSlot> retained_slots,
                               const std::vector<FieldError>& set_wide_errors,
                               const std::vector<std::string>& pending_shards,
                               const nlohmann::json& previous_status, std::string_view now);

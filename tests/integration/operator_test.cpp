@@ -135,6 +135,8 @@ TEST_F(OperatorTest, AddAndRemoveShardsUnderRetainAndDelete) {
   ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "s", 3); }, 90s)) << op.log_tail();
   EXPECT_FALSE(get_object(kube::kDeployments, ns.name(), "s-shard-2").is_null());
 
+  const std::string stream_id = shard_status(ns.name(), "s", "2").value("replicationStreamID", "");
+  ASSERT_FALSE(stream_id.empty());
   apply_set(shard_set(ns.name(), "s", 2));  // remove shard 2 under Retain
   ASSERT_TRUE(eventually([&] {
     return get_object(kube::kDeployments, ns.name(), "s-shard-2").is_null() &&
@@ -150,6 +152,24 @@ TEST_F(OperatorTest, AddAndRemoveShardsUnderRetainAndDelete) {
     return retained.size() == 1 && retained[0]["shard"] == "2" &&
            retained[0]["persistentVolumeClaim"] == "s-shard-2-data";
   }, 30s));
+  // What is left for the user: the kept volume, and the slot and publication to drop.
+  std::string removed_message;
+  EXPECT_TRUE(eventually([&] {
+    kube::ListOptions o;
+    o.field_selector = "involvedObject.name=s,reason=ShardRemoved";
+    auto list = client().list(kube::kEvents, ns.name(), o);
+    if (!list.ok() || list.value().items.empty()) return false;
+    removed_message = list.value().items.front().value("message", "");
+    return true;
+  }, 30s)) << "a ShardRemoved Event";
+  EXPECT_NE(removed_message.find("PersistentVolumeClaim \"s-shard-2-data\" is kept"), std::string::npos) << removed_message;
+  EXPECT_NE(removed_message.find("\"electric_slot_" + stream_id + "\""), std::string::npos) << removed_message;
+  EXPECT_NE(removed_message.find("\"electric_publication_" + stream_id + "\""), std::string::npos) << removed_message;
+  json slots = get_object(shard_sets(), ns.name(), "s")["status"].value("retainedReplicationSlots", json::array());
+  ASSERT_EQ(slots.size(), 1u) << slots.dump();
+  EXPECT_EQ(slots[0]["shard"], "2");
+  EXPECT_EQ(slots[0]["slot"], "electric_slot_" + stream_id);
+  EXPECT_EQ(slots[0]["publication"], "electric_publication_" + stream_id);
 
   // Under Delete, both for the set's deletion and for removed shards.
   const std::string deleting = "  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenShardRemoved: Delete}\n";

@@ -653,6 +653,66 @@ TEST_F(PlanReconcileTest, RemovedShardVolumeIsDeletedUnderWhenShardRemovedDelete
   EXPECT_EQ(p.status["retainedVolumes"], json::array());
 }
 
+std::string event_message(const Plan& plan, const std::string& reason) {
+  for (const auto& e : plan.events)
+    if (e.reason == reason) return e.message;
+  ADD_FAILURE() << "no event " << reason;
+  return "";
+}
+
+json deployment_with_stream_id(const std::string& id) {
+  return {{"spec", {{"template", {{"spec", {{"containers", json::array({{{"name", "electric"},
+      {"env", json::array({{{"name", "ELECTRIC_INSTANCE_ID"}, {"value", "prod/myapp-shard-9"}},
+                           {{"name", "ELECTRIC_REPLICATION_STREAM_ID"}, {"value", id}}})}}})}}}}}}}};
+}
+
+TEST_F(PlanReconcileTest, ShardRemovedNamesTheKeptVolumeAndTheSlotToDrop) {
+  add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/false);
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  observed_.deployments["myapp-shard-9"] = deployment_with_stream_id("from_the_deployment");
+  // The last status knew shard 9: its stream ID wins over the live env.
+  json previous = {{"shards", json::array({{{"name", "9"}, {"replicationStreamID", "prod_myapp_9"}}})}};
+  Plan p = plan(previous);
+  EXPECT_EQ(event_message(p, "ShardRemoved"),
+            "shard \"9\" is no longer in spec; its Deployment, Service and Secret are deleted; "
+            "PersistentVolumeClaim \"myapp-shard-9-data\" is kept (whenShardRemoved: Retain); "
+            "its replication slot \"electric_slot_prod_myapp_9\" and publication "
+            "\"electric_publication_prod_myapp_9\" stay in its database: drop them when the shard is gone for good");
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::parse(R"([{"shard":"9",
+      "slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+}
+
+TEST_F(PlanReconcileTest, ShardRemovedReadsTheStreamIDFromTheDeploymentWhenStatusHasNone) {
+  object_["spec"]["persistentVolumeClaimRetentionPolicy"] = {{"whenShardRemoved", "Delete"}};
+  add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9");
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  observed_.deployments["myapp-shard-9"] = deployment_with_stream_id("custom_nine");
+  Plan p = plan();
+  const std::string message = event_message(p, "ShardRemoved");
+  EXPECT_THAT(message, Not(HasSubstr("PersistentVolumeClaim")));  // deleted, not kept
+  EXPECT_THAT(message, HasSubstr("\"electric_slot_custom_nine\" and publication \"electric_publication_custom_nine\""));
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["slot"], "electric_slot_custom_nine");
+}
+
+TEST_F(PlanReconcileTest, ShardRemovedWithoutAKnownStreamIDSaysSo) {
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  Plan p = plan();
+  EXPECT_THAT(event_message(p, "ShardRemoved"), HasSubstr("its replication stream ID is unknown"));
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::array());
+}
+
+TEST_F(PlanReconcileTest, RetainedSlotsAreRememberedUntilAShardUsesThemAgain) {
+  json previous = {{"retainedReplicationSlots", json::parse(R"([
+      {"shard":"9","slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"},
+      {"shard":"0","slot":"electric_slot_prod_myapp_0","publication":"electric_publication_prod_myapp_0"}])")}};
+  Plan p = plan(previous);
+  // Shard 0 is in spec again and runs on its old slot; shard 9's is still left over.
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::parse(R"([{"shard":"9",
+      "slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+  object_["spec"]["paused"] = true;
+  EXPECT_EQ(plan(previous).status["retainedReplicationSlots"].size(), 1u);
+}
+
 TEST_F(PlanReconcileTest, RemovedShardChildrenTheSetDoesNotOwnAreLeftAlone) {
   add_child("Deployment", "myapp-shard-9", "9", "uid-d9", /*owned=*/false);
   add_child("Service", "myapp-shard-9", "9", "uid-s9", /*owned=*/false);

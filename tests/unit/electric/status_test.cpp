@@ -342,8 +342,10 @@ TEST(Status, JsonShapeMatchesApiMd) {
   ShardFacts starting = ready_facts();
   starting.deployment.available_replicas = 0;
   auto shards = statuses(set, {ready_facts(), ready_facts(), starting});
-  ShardSetStatus st = compute_status(set, shards, {{"9", "myapp-shard-9-data"}, {"10", "myapp-shard-10-data"}}, {},
-                                     {}, nullptr, "2024-05-01T12:00:00Z");
+  ShardSetStatus st = compute_status(set, shards, {{"9", "myapp-shard-9-data"}, {"10", "myapp-shard-10-data"}},
+                                     {{"9", "electric_slot_prod_myapp_9", "electric_publication_prod_myapp_9"},
+                                      {"10", "electric_slot_prod_myapp_10", "electric_publication_prod_myapp_10"}},
+                                     {}, {}, nullptr, "2024-05-01T12:00:00Z");
   json j = status_to_json(st);
   EXPECT_EQ(j["observedGeneration"], 7);
   EXPECT_EQ(j["shardCount"], 3);
@@ -357,15 +359,21 @@ TEST(Status, JsonShapeMatchesApiMd) {
   EXPECT_EQ(j["shards"][2]["replicationStreamID"], "custom_two");
   EXPECT_EQ(j["retainedVolumes"], json::parse(R"([{"shard":"10","persistentVolumeClaim":"myapp-shard-10-data"},
                                                    {"shard":"9","persistentVolumeClaim":"myapp-shard-9-data"}])"));
+  EXPECT_EQ(j["retainedReplicationSlots"], json::parse(R"([
+      {"shard":"10","slot":"electric_slot_prod_myapp_10","publication":"electric_publication_prod_myapp_10"},
+      {"shard":"9","slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+  // Read back as the next reconcile's memory of them.
+  EXPECT_EQ(retained_replication_slots_from_json(j), st.retained_replication_slots);
+  EXPECT_TRUE(retained_replication_slots_from_json(json()).empty());
 }
 
 TEST(Status, UnchangedFactsGiveEqualJsonSoNoWrite) {
   ShardSet set = electric_test::sample_set();
   auto shards = statuses(set, {ready_facts(), ready_facts(), ready_facts()});
-  json first = status_to_json(compute_status(set, shards, {}, {}, {}, nullptr, "2024-05-01T12:00:00Z"));
+  json first = status_to_json(compute_status(set, shards, {}, {}, {}, {}, nullptr, "2024-05-01T12:00:00Z"));
   // Round-trip through text, as the API server would return it.
   json stored = json::parse(first.dump());
-  json second = status_to_json(compute_status(set, shards, {}, {}, {}, stored, "2024-05-01T13:00:00Z"));
+  json second = status_to_json(compute_status(set, shards, {}, {}, {}, {}, stored, "2024-05-01T13:00:00Z"));
   EXPECT_EQ(first, second);
   EXPECT_EQ(first.dump(), second.dump());
   EXPECT_TRUE(second["retainedVolumes"].is_array());
