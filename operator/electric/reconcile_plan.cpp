@@ -125,6 +125,23 @@ std::string shard_removed_message(const std::string& shard, const std::optional<
   return m;
 }
 
+// The moment a removed shard's Electric goes (its Deployment is deleted):
+// tell the user what stays behind, and remember its slot in status.
+void note_shard_removed(const ShardSet& set, const LiveChild& deployment, const Observed& observed,
+                        const json& previous_status, std::vector<EventNote>& events,
+                        std::vector<RetainedReplicationSlot>& slots) {
+  const std::string& shard = deployment.shard;
+  const auto stream_id =
+      removed_shard_stream_id(shard, previous_status, find_or_null(observed.deployments, deployment.name));
+  std::optional<std::string> kept_pvc;
+  if (applicable_retention(set, false) == RetentionPolicy::Retain) {
+    for (const LiveChild& c : observed.children)
+      if (c.kind == kKindPvc && c.shard == shard) kept_pvc = c.name;
+  }
+  events.push_back({"Normal", "ShardRemoved", shard_removed_message(shard, kept_pvc, stream_id)});
+  if (stream_id) remember_slot(slots, shard, *stream_id);
+}
+
 }  // namespace
 
 std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
@@ -238,8 +255,9 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     if (c.shard.empty() || in_spec.count(c.shard)) continue;
     if (c.kind == kKindPvc && applicable_retention(set, false) == RetentionPolicy::Retain) {
       retained.push_back({c.shard, c.name});
-      if (!may_write && c.owned_by_set) pending_removed.insert(c.shard);
-      if (may_write && c.owned_by_set) {
+      if (!may_write && c.owned_by_set) {
+        pending_removed.insert(c.shard);  // its ownerReference is still to go
+      } else if (c.owned_by_set) {
         // Without the ownerReference the volume outlives the set too.
         retained_pvcs.push_back(render_retained_pvc(set, c.shard, find_or_null(observed.pvcs, c.name)));
         plan.events.push_back({"Normal", "VolumeRetained",
@@ -256,16 +274,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
       continue;
     }
     plan.remove.push_back({c.kind, c.name, c.uid});
-    if (c.kind == kKindDeployment) {
-      const auto stream_id = removed_shard_stream_id(c.shard, previous_status, find_or_null(observed.deployments, c.name));
-      std::optional<std::string> kept_pvc;
-      if (applicable_retention(set, false) == RetentionPolicy::Retain) {
-        for (const LiveChild& v : observed.children)
-          if (v.kind == kKindPvc && v.shard == c.shard) kept_pvc = v.name;
-      }
-      plan.events.push_back({"Normal", "ShardRemoved", shard_removed_message(c.shard, kept_pvc, stream_id)});
-      if (stream_id) remember_slot(slots, c.shard, *stream_id);
-    }
+    if (c.kind == kKindDeployment) note_shard_removed(set, c, observed, previous_status, plan.events, slots);
   }
   forget_slots_in_use(slots, plan.shards);
 
@@ -276,8 +285,8 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     plan.apply.push_back(render_routing_configmap(set, plan.shards, observed.cluster_domain));
   }
   pending.insert(pending.end(), pending_removed.begin(), pending_removed.end());
-  plan.status = status_to_json(compute_status(set, plan.shards, std::move(retained), std::move(slots), set_wide, pending,
-                                              previous_status, observed.now));
+  plan.status = status_to_json(compute_status(set, plan.shards, std::move(retained), std::move(slots), set_wide,
+                                              pending, previous_status, observed.now));
   if (!set_wide.empty()) {
     plan.events.push_back({"Warning", std::string(kReasonInvalidSpec), describe_errors(set_wide)});
   }
