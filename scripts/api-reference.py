@@ -58,7 +58,8 @@ def reference():
     version = crd["spec"]["versions"][0]
     schema = version["schema"]["openAPIV3Schema"]
     lines = []
-    for top in ("spec", "status"):
+    # metadata declares only name, whose limits the set-name rules enforce.
+    for top in ("metadata", "spec", "status"):
         rows = []
         walk(top, schema["properties"][top], rows)
         lines.append(f"#### `{top}`\n")

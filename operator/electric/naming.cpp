@@ -97,6 +97,22 @@ bool is_dns1123_subdomain(std::string_view name) {
   }
 }
 
+namespace {
+constexpr std::string_view kSlotPrefix = "electric_slot_";
+constexpr std::string_view kPublicationPrefix = "electric_publication_";
+// Postgres truncates identifiers beyond 63 bytes; the stream ID limit exists
+// so that the longer of the two names still fits.
+static_assert(kPublicationPrefix.size() + kMaxStreamIDLength == 63);
+}  // namespace
+
+std::string replication_slot_name(std::string_view stream_id) {
+  return std::string(kSlotPrefix) + std::string(stream_id);
+}
+
+std::string publication_name(std::string_view stream_id) {
+  return std::string(kPublicationPrefix) + std::string(stream_id);
+}
+
 bool is_valid_shard_name(std::string_view name) { return is_dns_label_body(name); }
 
 bool is_valid_stream_id(std::string_view id) {

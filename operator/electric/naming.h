@@ -3,6 +3,7 @@
 //
 //   electric::shard_child_name("myapp", "0")        == "myapp-shard-0"
 //   electric::derive_stream_id("prod", "myapp", "0") == "prod_myapp_0"
+//   electric::replication_slot_name("prod_myapp_0") == "electric_slot_prod_myapp_0"
 //   electric::shard_service_url("prod", "myapp", "0", 3000, "cluster.local")
 //       == "http://myapp-shard-0.prod.svc.cluster.local:3000"
 #pragma once
@@ -38,6 +39,12 @@ std::string derive_stream_id(std::string_view namespace_name, std::string_view s
                              std::string_view shard_name);
 // The shard's explicit replicationStreamID, else the derived one.
 std::string effective_stream_id(const ShardSet& set, const Shard& shard);
+
+// What Electric names in Postgres after the shard's stream ID (its
+// ELECTRIC_REPLICATION_STREAM_ID), and never drops: the replication slot
+// "electric_slot_<id>" and the publication "electric_publication_<id>".
+std::string replication_slot_name(std::string_view stream_id);
+std::string publication_name(std::string_view stream_id);
 
 // "http://S-shard-X.N.svc.<clusterDomain>:<port>", the Service's in-cluster URL.
 std::string shard_service_url(std::string_view namespace_name, std::string_view set_name,

@@ -1,10 +1,13 @@
 #include "electric/reconcile_plan.h"
 
+#include <algorithm>
 #include <set>
 
 #include "electric/config_hash.h"
+#include "electric/constants.h"
 #include "electric/database_url.h"
 #include "electric/naming.h"
+#include "electric/quantity.h"
 #include "electric/render.h"
 #include "electric/routing.h"
 
@@ -51,6 +54,94 @@ std::optional<std::string> database_url_problem(const Shard& shard, const ShardS
   return std::nullopt;
 }
 
+// Would applying this runnable shard's children change what runs? The
+// Deployment's config hash covers every pod input, so a missing or other
+// hash is a change; so is a volume still to be created or grown.
+bool has_unapplied_changes(const ShardFacts& facts, const json& live_pvc, const std::string& desired_size) {
+  const DeploymentFacts& d = facts.deployment;
+  if (!d.exists || !facts.desired_config_hash || *facts.desired_config_hash != d.config_hash) return true;
+  if (live_pvc.is_null()) return true;
+  auto want = parse_quantity(desired_size);
+  auto have = parse_quantity(pvc_request(live_pvc));
+  return want && have && *want > *have;
+}
+
+// A removed shard's stream ID: what the last status said (it keeps every
+// shard's replicationStreamID), else what its live Deployment runs with.
+std::optional<std::string> removed_shard_stream_id(const std::string& shard, const json& previous_status,
+                                                   const json& live_deployment) {
+  if (previous_status.is_object() && previous_status.contains("shards") && previous_status["shards"].is_array()) {
+    for (const auto& s : previous_status["shards"]) {
+      if (!s.is_object() || s.value("name", "") != shard) continue;
+      const std::string id = s.value("replicationStreamID", "");
+      if (!id.empty()) return id;
+    }
+  }
+  const json::json_pointer containers("/spec/template/spec/containers");
+  if (!live_deployment.is_object() || !live_deployment.contains(containers)) return std::nullopt;
+  for (const auto& c : live_deployment[containers]) {
+    if (!c.is_object() || c.value("name", "") != kContainerName || !c.contains("env")) continue;
+    for (const auto& e : c["env"]) {
+      if (e.is_object() && e.value("name", "") == kEnvReplicationStreamID && e.contains("value") &&
+          e["value"].is_string())
+        return e["value"].get<std::string>();
+    }
+  }
+  return std::nullopt;
+}
+
+// One entry per removed shard; a shard removed again (after being re-added)
+// replaces its old entry.
+void remember_slot(std::vector<RetainedReplicationSlot>& slots, const std::string& shard,
+                   const std::string& stream_id) {
+  slots.erase(std::remove_if(slots.begin(), slots.end(),
+                             [&](const RetainedReplicationSlot& r) { return r.shard == shard; }),
+              slots.end());
+  slots.push_back({shard, replication_slot_name(stream_id), publication_name(stream_id)});
+}
+
+// A slot that a shard in spec uses again (the shard came back, or another
+// took its stream ID) is no longer left over.
+void forget_slots_in_use(std::vector<RetainedReplicationSlot>& slots, const std::vector<ShardStatus>& in_spec) {
+  std::set<std::string> used;
+  for (const ShardStatus& s : in_spec) used.insert(replication_slot_name(s.replication_stream_id));
+  slots.erase(std::remove_if(slots.begin(), slots.end(),
+                             [&](const RetainedReplicationSlot& r) { return used.count(r.slot) > 0; }),
+              slots.end());
+}
+
+// The ShardRemoved Event: what went, what stays, and what is left for the
+// user to drop in Postgres (the operator does not drop slots yet).
+std::string shard_removed_message(const std::string& shard, const std::optional<std::string>& kept_pvc,
+                                  const std::optional<std::string>& stream_id) {
+  std::string m = "shard \"" + shard + "\" is no longer in spec; its Deployment, Service and Secret are deleted";
+  if (kept_pvc)
+    m += "; PersistentVolumeClaim \"" + *kept_pvc + "\" is kept (whenShardRemoved: Retain)";
+  if (stream_id)
+    m += "; its replication slot \"" + replication_slot_name(*stream_id) + "\" and publication \"" +
+         publication_name(*stream_id) + "\" stay in its database: drop them when the shard is gone for good";
+  else
+    m += "; its replication stream ID is unknown: look for its electric_slot_* slot in its database";
+  return m;
+}
+
+// The moment a removed shard's Electric goes (its Deployment is deleted):
+// tell the user what stays behind, and remember its slot in status.
+void note_shard_removed(const ShardSet& set, const LiveChild& deployment, const Observed& observed,
+                        const json& previous_status, std::vector<EventNote>& events,
+                        std::vector<RetainedReplicationSlot>& slots) {
+  const std::string& shard = deployment.shard;
+  const auto stream_id =
+      removed_shard_stream_id(shard, previous_status, find_or_null(observed.deployments, deployment.name));
+  std::optional<std::string> kept_pvc;
+  if (applicable_retention(set, false) == RetentionPolicy::Retain) {
+    for (const LiveChild& c : observed.children)
+      if (c.kind == kKindPvc && c.shard == shard) kept_pvc = c.name;
+  }
+  events.push_back({"Normal", "ShardRemoved", shard_removed_message(shard, kept_pvc, stream_id)});
+  if (stream_id) remember_slot(slots, shard, *stream_id);
+}
+
 }  // namespace
 
 std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
@@ -86,6 +177,10 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
 
   std::vector<json> secrets, pvcs, retained_pvcs, services, deployments;
   std::set<std::string> in_spec;
+  // Shards whose children would be written but are not (paused): in spec
+  // order, then removed shards with children still to delete or release.
+  std::vector<std::string> pending;
+  std::set<std::string> pending_removed;
   for (const Shard& shard : set.spec.shards) {
     in_spec.insert(shard.name);
     const std::string child = shard_child_name(set.name, shard.name);
@@ -120,8 +215,12 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     }
     plan.shards.push_back(status);
 
-    if (!may_write) continue;
     const bool runnable = values && !facts.database_url_problem && !facts.stream_conflict;
+    if (!may_write) {
+      if (runnable && has_unapplied_changes(facts, live_pvc, effective_storage_size(set, shard)))
+        pending.push_back(shard.name);
+      continue;
+    }
     if (runnable) {
       secrets.push_back(render_shard_secret(set, shard, *values));
       // A shrink is refused: the PVC keeps its size and the pod keeps running on it.
@@ -145,6 +244,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
   // old name. Skipped while the spec is invalid: a shard the parser could not
   // read is not a removed shard. Retained PVCs are reported even while paused.
   std::vector<RetainedVolume> retained;
+  std::vector<RetainedReplicationSlot> slots = retained_replication_slots_from_json(previous_status);
   for (const LiveChild& c : observed.children) {
     if (!set_wide.empty()) break;
     if (c.kind == kKindConfigMap) {
@@ -155,7 +255,9 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     if (c.shard.empty() || in_spec.count(c.shard)) continue;
     if (c.kind == kKindPvc && applicable_retention(set, false) == RetentionPolicy::Retain) {
       retained.push_back({c.shard, c.name});
-      if (may_write && c.owned_by_set) {
+      if (!may_write && c.owned_by_set) {
+        pending_removed.insert(c.shard);  // its ownerReference is still to go
+      } else if (c.owned_by_set) {
         // Without the ownerReference the volume outlives the set too.
         retained_pvcs.push_back(render_retained_pvc(set, c.shard, find_or_null(observed.pvcs, c.name)));
         plan.events.push_back({"Normal", "VolumeRetained",
@@ -164,16 +266,17 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
       }
       continue;
     }
-    if (!may_write) continue;
     // Only what this set owns; a removed shard's PVC may have no owner (it
     // was created under whenDeleted: Retain) and is ours by its labels.
     if (c.kind != kKindPvc && !c.owned_by_set) continue;
-    plan.remove.push_back({c.kind, c.name, c.uid});
-    if (c.kind == kKindDeployment) {
-      plan.events.push_back({"Normal", "ShardRemoved",
-                             "shard \"" + c.shard + "\" is no longer in spec; its children are deleted"});
+    if (!may_write) {
+      pending_removed.insert(c.shard);
+      continue;
     }
+    plan.remove.push_back({c.kind, c.name, c.uid});
+    if (c.kind == kKindDeployment) note_shard_removed(set, c, observed, previous_status, plan.events, slots);
   }
+  forget_slots_in_use(slots, plan.shards);
 
   if (may_write) {
     for (auto* group : {&secrets, &pvcs, &retained_pvcs, &services, &deployments}) {
@@ -181,8 +284,9 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     }
     plan.apply.push_back(render_routing_configmap(set, plan.shards, observed.cluster_domain));
   }
-  plan.status = status_to_json(compute_status(set, plan.shards, std::move(retained), set_wide,
-                                              previous_status, observed.now));
+  pending.insert(pending.end(), pending_removed.begin(), pending_removed.end());
+  plan.status = status_to_json(compute_status(set, plan.shards, std::move(retained), std::move(slots), set_wide,
+                                              pending, previous_status, observed.now));
   if (!set_wide.empty()) {
     plan.events.push_back({"Warning", std::string(kReasonInvalidSpec), describe_errors(set_wide)});
   }

@@ -466,7 +466,8 @@ std::vector<FieldError> validate(const ShardSet& set) {
     if (set.name.size() + shard.name.size() > static_cast<std::size_t>(kMaxSetPlusShardNameLength))
       r.error(path + ".name",
               "set name plus shard name is " + std::to_string(set.name.size() + shard.name.size()) +
-                  " characters; at most 50 are allowed so child names fit 63",
+                  " characters; at most " + std::to_string(kMaxSetPlusShardNameLength) +
+                  " are allowed so child names fit 63",
               shard.name);
     if (shard.replication_stream_id) {
       const std::string& id = *shard.replication_stream_id;

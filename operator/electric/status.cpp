@@ -29,6 +29,16 @@ std::string join_limited(const std::vector<std::string>& items, const char* sepa
   return out;
 }
 
+// A shard's own `ready` says its pod serves; the set's Ready also says the
+// pods run the current spec, which a paused set with edits does not.
+std::string pending_changes_message(const std::vector<std::string>& pending_shards) {
+  std::vector<std::string> quoted;
+  for (const auto& name : pending_shards) quoted.push_back("\"" + name + "\"");
+  const std::size_t n = pending_shards.size();
+  return "spec.paused is true and " + std::to_string(n) + (n == 1 ? " shard has" : " shards have") +
+         " changes not yet applied: " + join_limited(quoted, ", ");
+}
+
 Condition condition(std::string_view type, bool status, std::string_view reason, std::string message,
                     int64_t generation) {
   return {str(type), status ? "True" : "False", str(reason), std::move(message), generation, ""};
@@ -188,7 +198,8 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
 }
 
 std::vector<Condition> compute_set_conditions(const ShardSet& set, const std::vector<ShardStatus>& shards,
-                                              const std::vector<FieldError>& set_wide_errors) {
+                                              const std::vector<FieldError>& set_wide_errors,
+                                              const std::vector<std::string>& pending_shards) {
   const int64_t gen = set.generation;
   std::vector<Condition> out;
   const std::size_t total = set.spec.shards.size();
@@ -208,8 +219,12 @@ std::vector<Condition> compute_set_conditions(const ShardSet& set, const std::ve
   } else {
     const std::string counts = std::to_string(ready) + "/" + std::to_string(total) + " shards ready";
     bool all_ready = total > 0 && ready == total && shards.size() == total;
-    out.push_back(condition(kConditionReady, all_ready,
-                            all_ready ? kReasonAllShardsReady : kReasonShardsNotReady, counts, gen));
+    if (set.spec.paused && !pending_shards.empty())
+      out.push_back(condition(kConditionReady, false, kReasonPausedWithPendingChanges,
+                              pending_changes_message(pending_shards) + "; " + counts, gen));
+    else
+      out.push_back(condition(kConditionReady, all_ready,
+                              all_ready ? kReasonAllShardsReady : kReasonShardsNotReady, counts, gen));
     if (rolling.empty())
       out.push_back(condition(kConditionProgressing, false, kReasonStable, "no rollout in progress", gen));
     else
@@ -244,7 +259,9 @@ std::vector<Condition> merge_conditions(const std::vector<Condition>& previous, 
 
 ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shards,
                               std::vector<RetainedVolume> retained_volumes,
-                              const std::vector<FieldError>& set_wide_errors, const json& previous_status,
+                              std::vector<RetainedReplicationSlot> retained_slots,
+                              const std::vector<FieldError>& set_wide_errors,
+                              const std::vector<std::string>& pending_shards, const json& previous_status,
                               std::string_view now) {
   ShardSetStatus st;
   st.observed_generation = set.generation;
@@ -252,13 +269,34 @@ ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shar
   st.ready_shards = std::count_if(shards.begin(), shards.end(), [](const ShardStatus& s) { return s.ready; });
   st.routing_config_map = set.spec.routing_config_map_name;
   st.conditions = merge_conditions(conditions_from_json(previous_status),
-                                   compute_set_conditions(set, shards, set_wide_errors), now);
+                                   compute_set_conditions(set, shards, set_wide_errors, pending_shards), now);
   st.shards = std::move(shards);
   std::sort(retained_volumes.begin(), retained_volumes.end(), [](const RetainedVolume& a, const RetainedVolume& b) {
     return a.shard < b.shard || (a.shard == b.shard && a.persistent_volume_claim < b.persistent_volume_claim);
   });
   st.retained_volumes = std::move(retained_volumes);
+  std::sort(retained_slots.begin(), retained_slots.end(),
+            [](const RetainedReplicationSlot& a, const RetainedReplicationSlot& b) {
+              return a.shard < b.shard || (a.shard == b.shard && a.slot < b.slot);
+            });
+  st.retained_replication_slots = std::move(retained_slots);
   return st;
+}
+
+std::vector<RetainedReplicationSlot> retained_replication_slots_from_json(const json& status) {
+  std::vector<RetainedReplicationSlot> out;
+  if (!status.is_object() || !status.contains("retainedReplicationSlots") ||
+      !status["retainedReplicationSlots"].is_array())
+    return out;
+  for (const auto& r : status["retainedReplicationSlots"]) {
+    if (!r.is_object()) continue;
+    auto text = [&r](const char* key) {
+      return r.contains(key) && r[key].is_string() ? r[key].get<std::string>() : std::string();
+    };
+    RetainedReplicationSlot slot{text("shard"), text("slot"), text("publication")};
+    if (!slot.shard.empty() && !slot.slot.empty()) out.push_back(std::move(slot));
+  }
+  return out;
 }
 
 json condition_to_json(const Condition& c) {
@@ -303,13 +341,17 @@ json status_to_json(const ShardSetStatus& st) {
   json retained = json::array();
   for (const auto& r : st.retained_volumes)
     retained.push_back({{"shard", r.shard}, {"persistentVolumeClaim", r.persistent_volume_claim}});
+  json slots = json::array();
+  for (const auto& r : st.retained_replication_slots)
+    slots.push_back({{"shard", r.shard}, {"slot", r.slot}, {"publication", r.publication}});
   return {{"observedGeneration", st.observed_generation},
           {"shardCount", st.shard_count},
           {"readyShards", st.ready_shards},
           {"routingConfigMap", st.routing_config_map},
           {"conditions", conditions},
           {"shards", shards},
-          {"retainedVolumes", retained}};
+          {"retainedVolumes", retained},
+          {"retainedReplicationSlots", slots}};
 }
 
 }  // namespace electric

@@ -7,7 +7,7 @@
 //   facts.deployment = electric::deployment_facts(live_deployment_json);
 //   shards.push_back(electric::compute_shard_status(set, shard, facts, cluster_domain));
 //   json status = electric::status_to_json(electric::compute_status(
-//       set, shards, retained, set_wide_errors, live["status"], now_rfc3339));
+//       set, shards, retained, slots, set_wide_errors, pending_shards, live["status"], now_rfc3339));
 //   if (status != live["status"]) client.update_status(...);
 #pragma once
 
@@ -47,6 +47,7 @@ inline constexpr std::string_view kReasonStable = "Stable";
 inline constexpr std::string_view kReasonAsExpected = "AsExpected";
 inline constexpr std::string_view kReasonShardsFailing = "ShardsFailing";
 inline constexpr std::string_view kReasonPausedByUser = "PausedByUser";
+inline constexpr std::string_view kReasonPausedWithPendingChanges = "PausedWithPendingChanges";
 inline constexpr std::string_view kReasonReconciling = "Reconciling";
 
 enum class ShardPhase { Pending, Progressing, Ready, Failed };
@@ -127,9 +128,14 @@ struct Condition {
 // observedGeneration = set.generation and no lastTransitionTime (see
 // merge_conditions). `set_wide_errors` non-empty means the spec as a whole
 // is refused: Ready=False and Degraded=True with reason InvalidSpec.
+// `pending_shards` names the shards whose children would be written if the
+// set were not paused (spec order, then removed shards); while paused and
+// non-empty, Ready=False with reason PausedWithPendingChanges, since Ready
+// means every shard runs the current spec.
 std::vector<Condition> compute_set_conditions(const ShardSet& set,
                                               const std::vector<ShardStatus>& shards,
-                                              const std::vector<FieldError>& set_wide_errors);
+                                              const std::vector<FieldError>& set_wide_errors,
+                                              const std::vector<std::string>& pending_shards);
 
 // `next` with each condition's lastTransitionTime taken from `previous` when
 // a condition of that type had the same status there, else `now`.
@@ -144,6 +150,21 @@ struct RetainedVolume {
   }
 };
 
+// The replication slot and publication a removed shard's Electric left in
+// its database: the operator does not drop them yet, so status says what the
+// user has to drop (the slot holds WAL until then).
+struct RetainedReplicationSlot {
+  std::string shard;
+  std::string slot;
+  std::string publication;
+  friend bool operator==(const RetainedReplicationSlot& a, const RetainedReplicationSlot& b) {
+    return a.shard == b.shard && a.slot == b.slot && a.publication == b.publication;
+  }
+};
+// The entries of a status JSON's retainedReplicationSlots (none when absent):
+// nothing else remembers a removed shard's stream ID once its children are gone.
+std::vector<RetainedReplicationSlot> retained_replication_slots_from_json(const nlohmann::json& status);
+
 struct ShardSetStatus {
   int64_t observed_generation = 0;
   int64_t shard_count = 0;
@@ -152,14 +173,17 @@ struct ShardSetStatus {
   std::vector<Condition> conditions;
   std::vector<ShardStatus> shards;              // spec order
   std::vector<RetainedVolume> retained_volumes;  // sorted by shard name
+  std::vector<RetainedReplicationSlot> retained_replication_slots;  // sorted by shard name
 };
 
 // The whole status: counts, conditions merged with `previous_status`'s (a
 // status JSON as read from the API server; null when there is none), shard
-// statuses in the order given, retained volumes sorted.
+// statuses in the order given, retained volumes and slots sorted.
 ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shards,
                               std::vector<RetainedVolume> retained_volumes,
+                              std::vector<RetainedReplicationSlot> retained_slots,
                               const std::vector<FieldError>& set_wide_errors,
+                              const std::vector<std::string>& pending_shards,
                               const nlohmann::json& previous_status, std::string_view now);
 
 // The status subresource body. Every field is always present (arrays may be

@@ -173,6 +173,10 @@ sample_status() {
     -o jsonpath='{.status.readyShards}/{.status.shardCount} {.status.conditions[?(@.type=="Ready")].status}'
 }
 sample_converged() { [ "$(sample_status 2>/dev/null)" = "3/3 True" ]; }
+# `kubectl get ess` shows the contract's four columns; -o wide adds Degraded,
+# Paused and the Ready condition's reason (issue 16, item 7).
+ess_header() { k get ess myapp -n "$SAMPLE_NS" "$@" | head -n 1 | tr -s ' '; }
+ess_wide_extra() { k get ess myapp -n "$SAMPLE_NS" -o wide --no-headers | awk '{print $6, $7, $8}'; }
 
 # The sample's children, as the operator creates them (api.md).
 children_complete() {
@@ -254,6 +258,10 @@ expect_converged() {
     tail -n 20 "$log" | sed 's/^/       /'
   fi
   check "children created: 3 Deployments, 3 Services, 3 PVCs, routing ConfigMap with 3 shards" children_complete
+  check "kubectl get ess: NAME SHARDS READY STATUS AGE" test "$(ess_header)" = "NAME SHARDS READY STATUS AGE"
+  check "kubectl get ess -o wide adds DEGRADED PAUSED REASON" \
+    test "$(ess_header -o wide)" = "NAME SHARDS READY STATUS AGE DEGRADED PAUSED REASON"
+  check "kubectl get ess -o wide: False False AllShardsReady" test "$(ess_wide_extra)" = "False False AllShardsReady"
   check "no child carries app.kubernetes.io/instance" children_untracked
   check "the operator was never forbidden anything" log_has_no_forbidden "$log"
 }

@@ -129,6 +129,8 @@ TEST_F(OperatorTest, AddAndRemoveShardsUnderRetainAndDelete) {
   ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "s", 3); }, 90s)) << op.log_tail();
   EXPECT_FALSE(get_object(kube::kDeployments, ns.name(), "s-shard-2").is_null());
 
+  const std::string stream_id = shard_status(ns.name(), "s", "2").value("replicationStreamID", "");
+  ASSERT_FALSE(stream_id.empty());
   apply_set(shard_set(ns.name(), "s", 2));  // remove shard 2 under Retain
   ASSERT_TRUE(eventually([&] {
     return get_object(kube::kDeployments, ns.name(), "s-shard-2").is_null() &&
@@ -144,6 +146,24 @@ TEST_F(OperatorTest, AddAndRemoveShardsUnderRetainAndDelete) {
     return retained.size() == 1 && retained[0]["shard"] == "2" &&
            retained[0]["persistentVolumeClaim"] == "s-shard-2-data";
   }, 30s));
+  // What is left for the user: the kept volume, and the slot and publication to drop.
+  std::string removed_message;
+  EXPECT_TRUE(eventually([&] {
+    kube::ListOptions o;
+    o.field_selector = "involvedObject.name=s,reason=ShardRemoved";
+    auto list = client().list(kube::kEvents, ns.name(), o);
+    if (!list.ok() || list.value().items.empty()) return false;
+    removed_message = list.value().items.front().value("message", "");
+    return true;
+  }, 30s)) << "a ShardRemoved Event";
+  EXPECT_NE(removed_message.find("PersistentVolumeClaim \"s-shard-2-data\" is kept"), std::string::npos) << removed_message;
+  EXPECT_NE(removed_message.find("\"electric_slot_" + stream_id + "\""), std::string::npos) << removed_message;
+  EXPECT_NE(removed_message.find("\"electric_publication_" + stream_id + "\""), std::string::npos) << removed_message;
+  json slots = get_object(shard_sets(), ns.name(), "s")["status"].value("retainedReplicationSlots", json::array());
+  ASSERT_EQ(slots.size(), 1u) << slots.dump();
+  EXPECT_EQ(slots[0]["shard"], "2");
+  EXPECT_EQ(slots[0]["slot"], "electric_slot_" + stream_id);
+  EXPECT_EQ(slots[0]["publication"], "electric_publication_" + stream_id);
 
   // Under Delete, both for the set's deletion and for removed shards.
   const std::string deleting = "  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenShardRemoved: Delete}\n";
@@ -315,6 +335,13 @@ TEST_F(OperatorTest, PausedStopsWritesAndUnpausingResumes) {
   ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "p", 1); }, 90s)) << op.log_tail();
   apply_set(shard_set(ns.name(), "p", 1, "  paused: true\n  image: electricsql/electric:1.7.13\n"));
   ASSERT_TRUE(eventually([&] { return condition(get_object(shard_sets(), ns.name(), "p"), "Paused")["status"] == "True"; }, 30s));
+  // The pod still serves the old image: the set is not Ready, and says why.
+  ASSERT_TRUE(eventually([&] {
+    return condition(get_object(shard_sets(), ns.name(), "p"), "Ready")["reason"] == "PausedWithPendingChanges";
+  }, 30s)) << op.log_tail();
+  json ready = condition(get_object(shard_sets(), ns.name(), "p"), "Ready");
+  EXPECT_EQ(ready["status"], "False");
+  EXPECT_NE(ready["message"].get<std::string>().find("\"0\""), std::string::npos) << ready.dump();
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(get_object(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"],
             "electricsql/electric:1.7.12");
@@ -323,6 +350,27 @@ TEST_F(OperatorTest, PausedStopsWritesAndUnpausingResumes) {
     return get_object(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"] ==
            "electricsql/electric:1.7.13";
   }, 30s)) << op.log_tail();
+  EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "p", 1); }, 90s)) << op.log_tail();
+  EXPECT_EQ(condition(get_object(shard_sets(), ns.name(), "p"), "Ready")["reason"], "AllShardsReady");
+}
+
+// The API server's own words for a set name that is too long (issue 16,
+// item 9): the field, the limit and the actual length, not "<nil>:".
+TEST_F(OperatorTest, TooLongSetNameIsRefusedNamingTheFieldAndTheLength) {
+  TestNamespace ns("longname");
+  const std::string name = "a-rather-long-set-name-for-an-application";  // 41
+  json set = shard_set(ns.name(), name, 1);
+  set["spec"]["shards"].push_back(
+      {{"name", "shard-number-one"}, {"databaseURLSecretRef", {{"name", "pg-0"}, {"key", "url"}}}});  // 16
+  auto res = client().apply(shard_sets(), ns.name(), name, set);
+  ASSERT_FALSE(res.ok());
+  EXPECT_TRUE(res.error().is_invalid()) << res.error().describe();
+  const std::string& message = res.error().message;
+  EXPECT_NE(message.find("metadata.name: Invalid value: set name plus the longest shard name must be at most 50 "
+                         "characters"),
+            std::string::npos) << message;
+  EXPECT_NE(message.find("got 57"), std::string::npos) << message;
+  EXPECT_EQ(message.find("<nil>"), std::string::npos) << message;
 }
 
 TEST_F(OperatorTest, KilledMidCreationConvergesWithoutDuplicates) {

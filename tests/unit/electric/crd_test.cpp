@@ -45,7 +45,10 @@ TEST(Crd, NamesAndScope) {
 
 TEST(Crd, PrinterColumns) {
   YAML::Node cols = load_crd()["spec"]["versions"][0]["additionalPrinterColumns"];
-  ASSERT_EQ(cols.size(), 4u);
+  ASSERT_EQ(cols.size(), 7u);
+  // The default view (priority 0) is exactly the contract's four columns.
+  for (std::size_t i = 0; i < 4; ++i)
+    EXPECT_TRUE(!cols[i]["priority"] || cols[i]["priority"].as<int>() == 0) << i;
   EXPECT_EQ(cols[0]["name"].as<std::string>(), "Shards");
   EXPECT_EQ(cols[0]["jsonPath"].as<std::string>(), ".status.shardCount");
   EXPECT_EQ(cols[1]["name"].as<std::string>(), "Ready");
@@ -53,6 +56,14 @@ TEST(Crd, PrinterColumns) {
   EXPECT_EQ(cols[2]["name"].as<std::string>(), "Status");
   EXPECT_EQ(cols[2]["jsonPath"].as<std::string>(), ".status.conditions[?(@.type==\"Ready\")].status");
   EXPECT_EQ(cols[3]["name"].as<std::string>(), "Age");
+  // -o wide adds what the default view hides.
+  for (std::size_t i = 4; i < 7; ++i) EXPECT_EQ(cols[i]["priority"].as<int>(), 1) << i;
+  EXPECT_EQ(cols[4]["name"].as<std::string>(), "Degraded");
+  EXPECT_EQ(cols[4]["jsonPath"].as<std::string>(), ".status.conditions[?(@.type==\"Degraded\")].status");
+  EXPECT_EQ(cols[5]["name"].as<std::string>(), "Paused");
+  EXPECT_EQ(cols[5]["jsonPath"].as<std::string>(), ".status.conditions[?(@.type==\"Paused\")].status");
+  EXPECT_EQ(cols[6]["name"].as<std::string>(), "Reason");
+  EXPECT_EQ(cols[6]["jsonPath"].as<std::string>(), ".status.conditions[?(@.type==\"Ready\")].reason");
 }
 
 // kubectl explain reads descriptions: every property must have one.
@@ -96,6 +107,30 @@ TEST(Crd, LimitsMatchTheOperatorsConstants) {
   EXPECT_NE(schema()["x-kubernetes-validations"][1]["rule"].as<std::string>().find(
                 "<= " + std::to_string(kMaxSetPlusShardNameLength)),
             std::string::npos);
+}
+
+// The set-name rules sit at the root (they read metadata.name) and name the
+// field, so the API server's error starts "metadata.name: Invalid value:"
+// instead of "<nil>:", and the length rule says the limit and the length.
+TEST(Crd, SetNameRulesNameTheFieldAndTheLength) {
+  YAML::Node rules = schema()["x-kubernetes-validations"];
+  ASSERT_EQ(rules.size(), 2u);
+  for (const auto& rule : rules) {
+    EXPECT_EQ(rule["fieldPath"].as<std::string>(), ".metadata.name") << rule["rule"];
+    EXPECT_EQ(rule["reason"].as<std::string>(), "FieldValueInvalid") << rule["rule"];
+  }
+  // fieldPath must point at a declared field.
+  YAML::Node name = schema()["properties"]["metadata"]["properties"]["name"];
+  EXPECT_EQ(name["maxLength"].as<int>(), 63);
+  const std::string message = rules[1]["messageExpression"].as<std::string>();
+  EXPECT_NE(message.find("at most " + std::to_string(kMaxSetPlusShardNameLength) + " characters"),
+            std::string::npos);
+  EXPECT_NE(message.find("got '"), std::string::npos);
+  // The length is spelled as an optional '1' and two digits: enough while the
+  // longest possible sum stays below 200.
+  const int longest_shard = spec_props()["shards"]["items"]["properties"]["name"]["maxLength"].as<int>();
+  EXPECT_LT(name["maxLength"].as<int>() + longest_shard, 200);
+  EXPECT_NE(message.find(">= 100 ? '1' : ''"), std::string::npos);
 }
 
 std::set<std::string> quoted_names(const std::string& rule) {

@@ -87,6 +87,15 @@ TEST(EffectiveStreamID, ExplicitOverrideWins) {
   EXPECT_EQ(effective_stream_id(set, set.spec.shards[2]), "custom_two");
 }
 
+TEST(PostgresNames, SlotAndPublicationFollowElectric) {
+  EXPECT_EQ(replication_slot_name("prod_myapp_0"), "electric_slot_prod_myapp_0");
+  EXPECT_EQ(publication_name("prod_myapp_0"), "electric_publication_prod_myapp_0");
+  // The longest stream ID keeps both within Postgres' 63-byte identifiers.
+  const std::string longest(kMaxStreamIDLength, 'a');
+  EXPECT_EQ(publication_name(longest).size(), 63u);
+  EXPECT_LT(replication_slot_name(longest).size(), 63u);
+}
+
 TEST(ServiceURL, UsesNamespaceClusterDomainAndServicePort) {
   EXPECT_EQ(shard_service_url("prod", "myapp", "0", 3000, "cluster.local"),
             "http://myapp-shard-0.prod.svc.cluster.local:3000");

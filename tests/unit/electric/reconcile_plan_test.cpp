@@ -521,6 +521,65 @@ TEST_F(PlanReconcileTest, PausedWritesNothing) {
   EXPECT_EQ(shard_status(p, "0")["reason"], "Paused");
 }
 
+// Rolled out and bound as `plan_` rendered them: what a converged set looks like.
+void converge(Observed& observed, const Plan& plan_) {
+  for (const auto& obj : plan_.apply) {
+    const std::string name = obj["metadata"]["name"];
+    if (obj["kind"] == "Deployment") observed.deployments[name] = rolled_out(obj);
+    if (obj["kind"] == "PersistentVolumeClaim") observed.pvcs[name] = obj;
+  }
+}
+
+TEST_F(PlanReconcileTest, PausedWithoutEditsStaysReady) {
+  converge(observed_, plan());
+  object_["spec"]["paused"] = true;
+  Plan p = plan();
+  EXPECT_EQ(condition(p.status, "Ready")["status"], "True");
+  EXPECT_EQ(condition(p.status, "Ready")["reason"], "AllShardsReady");
+  EXPECT_EQ(condition(p.status, "Paused")["status"], "True");
+}
+
+TEST_F(PlanReconcileTest, PausedWithAnEditIsNotReadyAndNamesTheShards) {
+  converge(observed_, plan());
+  object_["spec"]["paused"] = true;
+  object_["spec"]["image"] = "electricsql/electric:1.7.13";
+  Plan p = plan();
+  EXPECT_THAT(p.apply, IsEmpty());
+  const json& ready = condition(p.status, "Ready");
+  EXPECT_EQ(ready["status"], "False");
+  EXPECT_EQ(ready["reason"], "PausedWithPendingChanges");
+  EXPECT_EQ(ready["message"],
+            "spec.paused is true and 3 shards have changes not yet applied: \"0\", \"1\", \"2\"; 3/3 shards ready");
+  EXPECT_EQ(condition(p.status, "Paused")["status"], "True");
+  // Each pod still serves: the shard's own flag is unchanged.
+  EXPECT_EQ(p.status["readyShards"], 3);
+  EXPECT_EQ(shard_status(p, "0")["ready"], true);
+  EXPECT_EQ(shard_status(p, "0")["reason"], "Paused");
+}
+
+TEST_F(PlanReconcileTest, PausedWithAGrownVolumeOrANewShardIsPending) {
+  converge(observed_, plan());
+  object_["spec"]["paused"] = true;
+  object_["spec"]["shards"][1]["storage"] = {{"size", "50Gi"}};
+  object_["spec"]["shards"].push_back({{"name", "3"}, {"databaseURLSecretRef", {{"name", "pg-shard-0"}, {"key", "url"}}}});
+  Plan p = plan();
+  EXPECT_EQ(condition(p.status, "Ready")["reason"], "PausedWithPendingChanges");
+  EXPECT_THAT(condition(p.status, "Ready")["message"].get<std::string>(),
+              HasSubstr("2 shards have changes not yet applied: \"1\", \"3\""));
+}
+
+TEST_F(PlanReconcileTest, PausedWithARemovedShardsChildrenIsPending) {
+  converge(observed_, plan());
+  object_["spec"]["paused"] = true;
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  add_child("PersistentVolumeClaim", "myapp-shard-8-data", "8", "uid-p8", /*owned=*/false);  // already released
+  Plan p = plan();
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_EQ(condition(p.status, "Ready")["reason"], "PausedWithPendingChanges");
+  EXPECT_THAT(condition(p.status, "Ready")["message"].get<std::string>(),
+              HasSubstr("1 shard has changes not yet applied: \"9\""));
+}
+
 TEST_F(PlanReconcileTest, PausedStillReportsRetainedVolumes) {
   object_["spec"]["paused"] = true;
   add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/true);
@@ -616,6 +675,66 @@ TEST_F(PlanReconcileTest, RemovedShardVolumeIsDeletedUnderWhenShardRemovedDelete
   EXPECT_THAT(removed(p), ElementsAre("PersistentVolumeClaim/myapp-shard-9-data@uid-p9",
                                       "Deployment/myapp-shard-9@uid-d9"));
   EXPECT_EQ(p.status["retainedVolumes"], json::array());
+}
+
+std::string event_message(const Plan& plan, const std::string& reason) {
+  for (const auto& e : plan.events)
+    if (e.reason == reason) return e.message;
+  ADD_FAILURE() << "no event " << reason;
+  return "";
+}
+
+json deployment_with_stream_id(const std::string& id) {
+  return {{"spec", {{"template", {{"spec", {{"containers", json::array({{{"name", "electric"},
+      {"env", json::array({{{"name", "ELECTRIC_INSTANCE_ID"}, {"value", "prod/myapp-shard-9"}},
+                           {{"name", "ELECTRIC_REPLICATION_STREAM_ID"}, {"value", id}}})}}})}}}}}}}};
+}
+
+TEST_F(PlanReconcileTest, ShardRemovedNamesTheKeptVolumeAndTheSlotToDrop) {
+  add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/false);
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  observed_.deployments["myapp-shard-9"] = deployment_with_stream_id("from_the_deployment");
+  // The last status knew shard 9: its stream ID wins over the live env.
+  json previous = {{"shards", json::array({{{"name", "9"}, {"replicationStreamID", "prod_myapp_9"}}})}};
+  Plan p = plan(previous);
+  EXPECT_EQ(event_message(p, "ShardRemoved"),
+            "shard \"9\" is no longer in spec; its Deployment, Service and Secret are deleted; "
+            "PersistentVolumeClaim \"myapp-shard-9-data\" is kept (whenShardRemoved: Retain); "
+            "its replication slot \"electric_slot_prod_myapp_9\" and publication "
+            "\"electric_publication_prod_myapp_9\" stay in its database: drop them when the shard is gone for good");
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::parse(R"([{"shard":"9",
+      "slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+}
+
+TEST_F(PlanReconcileTest, ShardRemovedReadsTheStreamIDFromTheDeploymentWhenStatusHasNone) {
+  object_["spec"]["persistentVolumeClaimRetentionPolicy"] = {{"whenShardRemoved", "Delete"}};
+  add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9");
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  observed_.deployments["myapp-shard-9"] = deployment_with_stream_id("custom_nine");
+  Plan p = plan();
+  const std::string message = event_message(p, "ShardRemoved");
+  EXPECT_THAT(message, Not(HasSubstr("PersistentVolumeClaim")));  // deleted, not kept
+  EXPECT_THAT(message, HasSubstr("\"electric_slot_custom_nine\" and publication \"electric_publication_custom_nine\""));
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["slot"], "electric_slot_custom_nine");
+}
+
+TEST_F(PlanReconcileTest, ShardRemovedWithoutAKnownStreamIDSaysSo) {
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  Plan p = plan();
+  EXPECT_THAT(event_message(p, "ShardRemoved"), HasSubstr("its replication stream ID is unknown"));
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::array());
+}
+
+TEST_F(PlanReconcileTest, RetainedSlotsAreRememberedUntilAShardUsesThemAgain) {
+  json previous = {{"retainedReplicationSlots", json::parse(R"([
+      {"shard":"9","slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"},
+      {"shard":"0","slot":"electric_slot_prod_myapp_0","publication":"electric_publication_prod_myapp_0"}])")}};
+  Plan p = plan(previous);
+  // Shard 0 is in spec again and runs on its old slot; shard 9's is still left over.
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::parse(R"([{"shard":"9",
+      "slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+  object_["spec"]["paused"] = true;
+  EXPECT_EQ(plan(previous).status["retainedReplicationSlots"].size(), 1u);
 }
 
 TEST_F(PlanReconcileTest, RemovedShardChildrenTheSetDoesNotOwnAreLeftAlone) {

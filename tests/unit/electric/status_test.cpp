@@ -198,7 +198,7 @@ std::vector<ShardStatus> statuses(const ShardSet& set, const std::vector<ShardFa
 
 TEST(SetConditions, AllReady) {
   ShardSet set = electric_test::sample_set();
-  auto conditions = compute_set_conditions(set, statuses(set, {ready_facts(), ready_facts(), ready_facts()}), {});
+  auto conditions = compute_set_conditions(set, statuses(set, {ready_facts(), ready_facts(), ready_facts()}), {}, {});
   ASSERT_EQ(conditions.size(), 4u);
   EXPECT_EQ(conditions[0].type, "Ready");
   EXPECT_EQ(conditions[1].type, "Progressing");
@@ -225,7 +225,7 @@ TEST(SetConditions, RollingOutAndFailing) {
   starting.deployment.available_replicas = 0;
   ShardFacts missing_secret;
   missing_secret.secret_problem = secret_not_found_message({"pg-shard-2", "url"});
-  auto conditions = compute_set_conditions(set, statuses(set, {ready_facts(), starting, missing_secret}), {});
+  auto conditions = compute_set_conditions(set, statuses(set, {ready_facts(), starting, missing_secret}), {}, {});
   const Condition* ready = find(conditions, "Ready");
   EXPECT_EQ(ready->status, "False");
   EXPECT_EQ(ready->reason, "ShardsNotReady");
@@ -249,7 +249,7 @@ TEST(SetConditions, ManyFailingShardsAreSummarised) {
   ShardSet set = electric_test::parse_ok(obj);
   ShardFacts bad;
   bad.database_url_problem = "the database URL in Secret \"pg\" key \"url\" is not valid: it names no host";
-  auto conditions = compute_set_conditions(set, statuses(set, std::vector<ShardFacts>(15, bad)), {});
+  auto conditions = compute_set_conditions(set, statuses(set, std::vector<ShardFacts>(15, bad)), {}, {});
   const std::string& message = find(conditions, "Degraded")->message;
   EXPECT_EQ(message.rfind("15 failing: shard \"0\": InvalidDatabaseURL", 0), 0u) << message;
   EXPECT_NE(message.find("shard \"9\""), std::string::npos);
@@ -261,7 +261,7 @@ TEST(SetConditions, PausedAndInvalidSpec) {
   ShardSet set = electric_test::sample_set();
   set.spec.paused = true;
   std::vector<FieldError> errors = {{"spec.service.port", "must be between 1 and 65535", ""}};
-  auto conditions = compute_set_conditions(set, {}, errors);
+  auto conditions = compute_set_conditions(set, {}, errors, {});
   EXPECT_EQ(find(conditions, "Paused")->status, "True");
   EXPECT_EQ(find(conditions, "Paused")->reason, "PausedByUser");
   EXPECT_EQ(find(conditions, "Ready")->status, "False");
@@ -273,23 +273,57 @@ TEST(SetConditions, PausedAndInvalidSpec) {
   EXPECT_EQ(find(conditions, "Progressing")->status, "False");
 }
 
+TEST(SetConditions, PausedWithPendingChangesIsNotReady) {
+  ShardSet set = electric_test::sample_set();
+  set.spec.paused = true;
+  // Every pod serves (ready), but two shards still run the old spec.
+  auto shards = statuses(set, {ready_facts(), ready_facts(), ready_facts()});
+  auto conditions = compute_set_conditions(set, shards, {}, {"1", "9"});
+  const Condition* ready = find(conditions, "Ready");
+  EXPECT_EQ(ready->status, "False");
+  EXPECT_EQ(ready->reason, "PausedWithPendingChanges");
+  EXPECT_EQ(ready->message,
+            "spec.paused is true and 2 shards have changes not yet applied: \"1\", \"9\"; 3/3 shards ready");
+  EXPECT_EQ(find(conditions, "Paused")->status, "True");
+  EXPECT_EQ(find(conditions, "Paused")->reason, "PausedByUser");
+  for (const auto& s : shards) EXPECT_TRUE(s.ready) << s.name;
+
+  EXPECT_EQ(compute_set_conditions(set, shards, {}, {"0"})[0].message,
+            "spec.paused is true and 1 shard has changes not yet applied: \"0\"; 3/3 shards ready");
+}
+
+TEST(SetConditions, PausedWithoutPendingChangesStaysReady) {
+  ShardSet set = electric_test::sample_set();
+  set.spec.paused = true;
+  auto conditions = compute_set_conditions(set, statuses(set, {ready_facts(), ready_facts(), ready_facts()}), {}, {});
+  EXPECT_EQ(find(conditions, "Ready")->status, "True");
+  EXPECT_EQ(find(conditions, "Ready")->reason, "AllShardsReady");
+  EXPECT_EQ(find(conditions, "Paused")->status, "True");
+}
+
+TEST(SetConditions, PendingShardsOnlyMatterWhilePaused) {
+  ShardSet set = electric_test::sample_set();
+  auto conditions = compute_set_conditions(set, statuses(set, {ready_facts(), ready_facts(), ready_facts()}), {}, {"1"});
+  EXPECT_EQ(find(conditions, "Ready")->reason, "AllShardsReady");
+}
+
 TEST(MergeConditions, LastTransitionTimeChangesOnlyWithStatus) {
   ShardSet set = electric_test::sample_set();
   ShardFacts starting = ready_facts();
   starting.deployment.available_replicas = 0;
-  auto t1 = merge_conditions({}, compute_set_conditions(set, statuses(set, {starting, starting, starting}), {}),
+  auto t1 = merge_conditions({}, compute_set_conditions(set, statuses(set, {starting, starting, starting}), {}, {}),
                              "2024-05-01T12:00:00Z");
   for (const auto& c : t1) EXPECT_EQ(c.last_transition_time, "2024-05-01T12:00:00Z");
 
   // One shard becomes ready: message changes, status does not.
-  auto t2 = merge_conditions(t1, compute_set_conditions(set, statuses(set, {ready_facts(), starting, starting}), {}),
+  auto t2 = merge_conditions(t1, compute_set_conditions(set, statuses(set, {ready_facts(), starting, starting}), {}, {}),
                              "2024-05-01T12:01:00Z");
   EXPECT_EQ(find(t2, "Ready")->message, "1/3 shards ready");
   EXPECT_EQ(find(t2, "Ready")->last_transition_time, "2024-05-01T12:00:00Z");
 
   // All ready: Ready and Progressing flip, Degraded and Paused keep their time.
   auto t3 = merge_conditions(
-      t2, compute_set_conditions(set, statuses(set, {ready_facts(), ready_facts(), ready_facts()}), {}),
+      t2, compute_set_conditions(set, statuses(set, {ready_facts(), ready_facts(), ready_facts()}), {}, {}),
       "2024-05-01T12:02:00Z");
   EXPECT_EQ(find(t3, "Ready")->last_transition_time, "2024-05-01T12:02:00Z");
   EXPECT_EQ(find(t3, "Progressing")->last_transition_time, "2024-05-01T12:02:00Z");
@@ -298,7 +332,7 @@ TEST(MergeConditions, LastTransitionTimeChangesOnlyWithStatus) {
 
   // Same facts again: nothing changes at all.
   auto t4 = merge_conditions(
-      t3, compute_set_conditions(set, statuses(set, {ready_facts(), ready_facts(), ready_facts()}), {}),
+      t3, compute_set_conditions(set, statuses(set, {ready_facts(), ready_facts(), ready_facts()}), {}, {}),
       "2024-05-01T12:03:00Z");
   EXPECT_EQ(t3, t4);
 }
@@ -308,8 +342,10 @@ TEST(Status, JsonShapeMatchesApiMd) {
   ShardFacts starting = ready_facts();
   starting.deployment.available_replicas = 0;
   auto shards = statuses(set, {ready_facts(), ready_facts(), starting});
-  ShardSetStatus st = compute_status(set, shards, {{"9", "myapp-shard-9-data"}, {"10", "myapp-shard-10-data"}}, {},
-                                     nullptr, "2024-05-01T12:00:00Z");
+  ShardSetStatus st = compute_status(set, shards, {{"9", "myapp-shard-9-data"}, {"10", "myapp-shard-10-data"}},
+                                     {{"9", "electric_slot_prod_myapp_9", "electric_publication_prod_myapp_9"},
+                                      {"10", "electric_slot_prod_myapp_10", "electric_publication_prod_myapp_10"}},
+                                     {}, {}, nullptr, "2024-05-01T12:00:00Z");
   json j = status_to_json(st);
   EXPECT_EQ(j["observedGeneration"], 7);
   EXPECT_EQ(j["shardCount"], 3);
@@ -323,15 +359,21 @@ TEST(Status, JsonShapeMatchesApiMd) {
   EXPECT_EQ(j["shards"][2]["replicationStreamID"], "custom_two");
   EXPECT_EQ(j["retainedVolumes"], json::parse(R"([{"shard":"10","persistentVolumeClaim":"myapp-shard-10-data"},
                                                    {"shard":"9","persistentVolumeClaim":"myapp-shard-9-data"}])"));
+  EXPECT_EQ(j["retainedReplicationSlots"], json::parse(R"([
+      {"shard":"10","slot":"electric_slot_prod_myapp_10","publication":"electric_publication_prod_myapp_10"},
+      {"shard":"9","slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+  // Read back as the next reconcile's memory of them.
+  EXPECT_EQ(retained_replication_slots_from_json(j), st.retained_replication_slots);
+  EXPECT_TRUE(retained_replication_slots_from_json(json()).empty());
 }
 
 TEST(Status, UnchangedFactsGiveEqualJsonSoNoWrite) {
   ShardSet set = electric_test::sample_set();
   auto shards = statuses(set, {ready_facts(), ready_facts(), ready_facts()});
-  json first = status_to_json(compute_status(set, shards, {}, {}, nullptr, "2024-05-01T12:00:00Z"));
+  json first = status_to_json(compute_status(set, shards, {}, {}, {}, {}, nullptr, "2024-05-01T12:00:00Z"));
   // Round-trip through text, as the API server would return it.
   json stored = json::parse(first.dump());
-  json second = status_to_json(compute_status(set, shards, {}, {}, stored, "2024-05-01T13:00:00Z"));
+  json second = status_to_json(compute_status(set, shards, {}, {}, {}, {}, stored, "2024-05-01T13:00:00Z"));
   EXPECT_EQ(first, second);
   EXPECT_EQ(first.dump(), second.dump());
   EXPECT_TRUE(second["retainedVolumes"].is_array());
