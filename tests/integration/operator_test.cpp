@@ -342,7 +342,8 @@ TEST_F(OperatorTest, PausedStopsWritesAndUnpausingResumes) {
   json ready = condition(get_object(shard_sets(), ns.name(), "p"), "Ready");
   EXPECT_EQ(ready["status"], "False");
   EXPECT_NE(ready["message"].get<std::string>().find("\"0\""), std::string::npos) << ready.dump();
-  std::this_thread::sleep_for(2s);
+  // A reconcile of the paused set writes nothing, so the Deployment keeps the old image.
+  EXPECT_TRUE(reconciles_without_writing(op, ns.name(), "p")) << op.log_tail();
   EXPECT_EQ(get_object(kube::kDeployments, ns.name(), "p-shard-0")["spec"]["template"]["spec"]["containers"][0]["image"],
             "electricsql/electric:1.7.12");
   apply_set(shard_set(ns.name(), "p", 1, "  paused: false\n  image: electricsql/electric:1.7.13\n"));
