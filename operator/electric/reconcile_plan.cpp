@@ -100,6 +100,23 @@ void remember_slot(std::vector<RetainedReplicationSlot>& slots, const std::strin
   slots.push_back({shard, replication_slot_name(stream_id), publication_name(stream_id)});
 }
 
+// Shards the previous status lists that spec no longer has. The reconcile
+// that deleted such a shard's Deployment wrote its slot into status, but the
+// cache may still hold the status from before: the slot is then taken from
+// that status's shard entry, or the next status write would forget it.
+void remember_slots_of_listed_removed_shards(const json& previous_status, const std::set<std::string>& in_spec,
+                                             std::vector<RetainedReplicationSlot>& slots) {
+  if (!previous_status.is_object() || !previous_status.contains("shards") || !previous_status["shards"].is_array())
+    return;
+  for (const auto& s : previous_status["shards"]) {
+    if (!s.is_object()) continue;
+    const std::string shard = s.value("name", ""), id = s.value("replicationStreamID", "");
+    if (shard.empty() || id.empty() || in_spec.count(shard)) continue;
+    auto known = std::find_if(slots.begin(), slots.end(), [&](const RetainedReplicationSlot& r) { return r.shard == shard; });
+    if (known == slots.end()) remember_slot(slots, shard, id);
+  }
+}
+
 // A slot that a shard in spec uses again (the shard came back, or another
 // took its stream ID) is no longer left over.
 void forget_slots_in_use(std::vector<RetainedReplicationSlot>& slots, const std::vector<ShardStatus>& in_spec) {
@@ -276,6 +293,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     plan.remove.push_back({c.kind, c.name, c.uid});
     if (c.kind == kKindDeployment) note_shard_removed(set, c, observed, previous_status, plan.events, slots);
   }
+  if (set_wide.empty()) remember_slots_of_listed_removed_shards(previous_status, in_spec, slots);
   forget_slots_in_use(slots, plan.shards);
 
   if (may_write) {

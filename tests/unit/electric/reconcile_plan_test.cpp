@@ -737,6 +737,17 @@ TEST_F(PlanReconcileTest, RetainedSlotsAreRememberedUntilAShardUsesThemAgain) {
   EXPECT_EQ(plan(previous).status["retainedReplicationSlots"].size(), 1u);
 }
 
+// The reconcile after the one that deleted shard 9's Deployment may still see
+// the status from before that deletion (its own write not yet in the cache):
+// the Deployment is gone, so the slot comes from the old status's shard entry.
+TEST_F(PlanReconcileTest, ARemovedShardsSlotSurvivesAStaleStatus) {
+  json before_removal = {{"shards", json::array({{{"name", "9"}, {"replicationStreamID", "prod_myapp_9"}}})}};
+  Plan p = plan(before_removal);
+  EXPECT_FALSE(has_event(p, "Normal", "ShardRemoved")) << "the removal was told once already";
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::parse(R"([{"shard":"9",
+      "slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+}
+
 TEST_F(PlanReconcileTest, RemovedShardChildrenTheSetDoesNotOwnAreLeftAlone) {
   add_child("Deployment", "myapp-shard-9", "9", "uid-d9", /*owned=*/false);
   add_child("Service", "myapp-shard-9", "9", "uid-s9", /*owned=*/false);
