@@ -54,7 +54,36 @@ json last_entry_per_name(const json& entries) {
   return out;
 }
 
+bool has_member(const json& obj, const char* key) {
+  return obj.is_object() && obj.contains(key) && !obj[key].is_null();
+}
+
+// The Kubernetes API refuses allowPrivilegeEscalation: false next to
+// privileged: true or an added CAP_SYS_ADMIN (both imply escalation), so the
+// default gives way when the user asks for either.
+bool user_implies_privilege_escalation(const json& user) {
+  if (user.is_object() && user.value("privileged", false) == true) return true;
+  if (!has_member(user, "capabilities") || !has_member(user["capabilities"], "add")) return false;
+  for (const auto& cap : user["capabilities"]["add"])
+    if (cap == "SYS_ADMIN" || cap == "CAP_SYS_ADMIN") return true;
+  return false;
+}
+
 }  // namespace
+
+json container_security_context(const PodTemplate& t) {
+  json sc = json::object();
+  if (!user_implies_privilege_escalation(t.security_context)) sc["allowPrivilegeEscalation"] = false;
+  sc["capabilities"] = {{"drop", json::array({"ALL"})}};
+  // A container profile overrides the pod's: defaulting it when the user
+  // chose one for the pod would silently replace the user's choice.
+  if (!has_member(t.pod_security_context, "seccompProfile"))
+    sc["seccompProfile"] = {{"type", "RuntimeDefault"}};
+  // Merge patch (RFC 7396): the user's fields win, nested objects such as
+  // capabilities merge, lists replace.
+  if (t.security_context.is_object()) sc.merge_patch(t.security_context);
+  return sc;
+}
 
 std::map<std::string, std::string> shard_secret_data(const ShardSecretValues& values) {
   std::map<std::string, std::string> data{
@@ -190,7 +219,7 @@ json render_pod_template(const ShardSet& set, const Shard& shard, const std::str
   };
   const json& resources = effective_resources(set, shard);
   if (non_empty(resources)) container["resources"] = resources;
-  if (non_empty(t.security_context)) container["securityContext"] = t.security_context;
+  container["securityContext"] = container_security_context(t);
 
   json pod_spec = {
       {"containers", json::array({container})},
@@ -201,6 +230,9 @@ json render_pod_template(const ShardSet& set, const Shard& shard, const std::str
       // Service links would inject variables such as ELECTRIC_PORT=tcp://...
       // for a Service named "electric"; Electric reads ELECTRIC_* settings.
       {"enableServiceLinks", false},
+      // Electric never calls the Kubernetes API; a token would only be a
+      // credential to steal.
+      {"automountServiceAccountToken", t.automount_service_account_token.value_or(false)},
   };
   if (!t.node_selector.empty()) pod_spec["nodeSelector"] = t.node_selector;
   if (non_empty(t.tolerations)) pod_spec["tolerations"] = t.tolerations;

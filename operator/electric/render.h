@@ -60,10 +60,17 @@ nlohmann::json render_retained_pvc(const ShardSet& set, const std::string& shard
                                    const nlohmann::json& existing_pvc);
 
 // The pod template of S-shard-X (labels, annotations, the electric container,
-// probes, volume, scheduling fields). An empty `config_hash` leaves the
+// probes, volume, scheduling fields; no service-account token unless
+// template.automountServiceAccountToken says so). An empty `config_hash` leaves the
 // config-hash annotation out, which is what config_hash.h hashes.
 nlohmann::json render_pod_template(const ShardSet& set, const Shard& shard,
                                    const std::string& config_hash);
+
+// The electric container's securityContext: allowPrivilegeEscalation
+// false, capabilities.drop [ALL] and seccompProfile RuntimeDefault (unless
+// podSecurityContext names a profile), with template.securityContext merged
+// over them. Whether the result is allowed is pod_security.h's question.
+nlohmann::json container_security_context(const PodTemplate& t);
 
 // The env list of the electric container in api.md's order: instance ID,
 // stream ID, storage dir, port, DATABASE_URL, ELECTRIC_SECRET, the pooled URL

@@ -282,6 +282,12 @@ ParsedShardSet parse_shard_set(const json& object) {
     r.read_string(tpl, "priorityClassName", "spec.template.priorityClassName", t.priority_class_name);
     r.read_object(tpl, "podSecurityContext", "spec.template.podSecurityContext", t.pod_security_context);
     r.read_object(tpl, "securityContext", "spec.template.securityContext", t.security_context);
+    if (const json* automount = Reader::member(tpl, "automountServiceAccountToken")) {
+      if (automount->is_boolean())
+        t.automount_service_account_token = automount->get<bool>();
+      else
+        r.error("spec.template.automountServiceAccountToken", "must be true or false");
+    }
   }
 
   json storage;

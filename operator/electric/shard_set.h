@@ -65,6 +65,9 @@ struct PodTemplate {
   std::string priority_class_name;
   nlohmann::json pod_security_context = nlohmann::json::object();  // PodSecurityContext
   nlohmann::json security_context = nlohmann::json::object();      // the container's
+  // Unset = false: Electric never calls the Kubernetes API, so a mounted
+  // token would only be something to steal.
+  std::optional<bool> automount_service_account_token;
 };
 
 struct Shard {

@@ -204,7 +204,57 @@ TEST(RenderDeployment, ShapeLabelsSelectorStrategy) {
                           "securityContext", "imagePullSecrets"})
     EXPECT_FALSE(pod.contains(key)) << key;
   EXPECT_FALSE(c.contains("resources"));
-  EXPECT_FALSE(c.contains("securityContext"));
+  // Locked down by default (issue 15): no token, no escalation, no
+  // capabilities, the runtime's seccomp profile.
+  EXPECT_EQ(pod["automountServiceAccountToken"], false);
+  EXPECT_EQ(c["securityContext"], json::parse(R"({"allowPrivilegeEscalation": false,
+      "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})"));
+}
+
+TEST(RenderPodTemplate, AutomountTokenWhenAskedFor) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["template"] = {{"automountServiceAccountToken", true}};
+  ShardSet set = electric_test::parse_ok(obj);
+  EXPECT_EQ(render_pod_template(set, set.spec.shards[0], "")["spec"]["automountServiceAccountToken"], true);
+}
+
+json container_sc_for(const json& tpl) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["template"] = tpl;
+  ShardSet set = electric_test::parse_ok(obj);
+  return render_pod_template(set, set.spec.shards[0], "")["spec"]["containers"][0]["securityContext"];
+}
+
+TEST(RenderPodTemplate, UserSecurityContextMergesOverTheDefaults) {
+  EXPECT_EQ(container_sc_for(json::parse(R"({"securityContext": {
+                "runAsUser": 65534, "capabilities": {"add": ["NET_BIND_SERVICE"]},
+                "seccompProfile": {"type": "Localhost", "localhostProfile": "electric.json"}}})")),
+            json::parse(R"({"allowPrivilegeEscalation": false, "runAsUser": 65534,
+                "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+                "seccompProfile": {"type": "Localhost", "localhostProfile": "electric.json"}})"));
+  // The user's own values win, lists replace.
+  EXPECT_EQ(container_sc_for(json::parse(R"({"securityContext": {
+                "allowPrivilegeEscalation": true, "capabilities": {"drop": ["NET_RAW"]}}})")),
+            json::parse(R"({"allowPrivilegeEscalation": true, "capabilities": {"drop": ["NET_RAW"]},
+                "seccompProfile": {"type": "RuntimeDefault"}})"));
+}
+
+TEST(RenderPodTemplate, APodSeccompProfileIsNotOverriddenByTheContainerDefault) {
+  EXPECT_EQ(container_sc_for(json::parse(R"({"podSecurityContext": {
+                "seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"}}})")),
+            json::parse(R"({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})"));
+}
+
+TEST(RenderPodTemplate, NoEscalationDefaultNextToWhatImpliesIt) {
+  // The API server refuses allowPrivilegeEscalation: false with either.
+  EXPECT_FALSE(container_sc_for(json::parse(R"({"securityContext": {"privileged": true}})"))
+                   .contains("allowPrivilegeEscalation"));
+  for (const char* cap : {"SYS_ADMIN", "CAP_SYS_ADMIN"})
+    EXPECT_FALSE(container_sc_for({{"securityContext", {{"capabilities", {{"add", json::array({cap})}}}}}})
+                     .contains("allowPrivilegeEscalation"))
+        << cap;
+  EXPECT_EQ(container_sc_for(json::parse(R"({"securityContext": {"privileged": false}})"))["allowPrivilegeEscalation"],
+            false);
 }
 
 TEST(RenderDeployment, Probes) {
@@ -248,7 +298,9 @@ TEST(RenderDeployment, TemplateFieldsWhenSet) {
   EXPECT_EQ(pod["priorityClassName"], "high");
   EXPECT_EQ(pod["securityContext"], json({{"fsGroup", 1000}}));
   EXPECT_EQ(pod["imagePullSecrets"], json::parse(R"([{"name":"regcred"}])"));
-  EXPECT_EQ(pod["containers"][0]["securityContext"], json({{"runAsNonRoot", true}}));
+  EXPECT_EQ(pod["containers"][0]["securityContext"],
+            json::parse(R"({"runAsNonRoot": true, "allowPrivilegeEscalation": false,
+                "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})"));
   EXPECT_EQ(pod["containers"][0]["resources"], json({{"limits", {{"memory", "2Gi"}}}}));
   EXPECT_EQ(render_pod_template(set, set.spec.shards[1], "h")["spec"]["containers"][0]["resources"],
             json({{"limits", {{"memory", "8Gi"}}}}));
