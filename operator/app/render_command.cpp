@@ -75,6 +75,7 @@ int run_render(const RenderOptions& options, std::ostream& out, std::ostream& er
 
     electric::Observed observed;
     observed.cluster_domain = options.cluster_domain;
+    observed.max_pod_security_level = options.max_pod_security_level;
     observed.now = "<now>";
     // Every referenced key "exists" with a placeholder; the URL placeholder
     // must parse, so it is a URL that names its source in the host part.
@@ -83,6 +84,13 @@ int run_render(const RenderOptions& options, std::ostream& out, std::ostream& er
     };
     observed.generated_api_secret = "<generated>";
     electric::Plan plan = electric::plan_reconcile(parsed, observed, json());
+    // The operator would refuse these shards too: say so rather than leave
+    // their Deployments silently out.
+    for (const auto& shard : plan.shards) {
+      if (shard.reason != electric::kReasonPodSecurityViolation) continue;
+      err << "error: shard \"" << shard.name << "\": " << shard.message << "\n";
+      invalid = true;
+    }
     for (json obj : plan.apply) {
       if (obj.value("kind", "") == "Secret" && obj.contains("data")) {
         // Key names only: the values are not known offline.

@@ -51,6 +51,17 @@ std::optional<std::string> database_url_problem(const Shard& shard, const ShardS
   return std::nullopt;
 }
 
+// The shard's pod checked against the level the operator allows, named by
+// the set's fields so the user knows what to change.
+std::optional<std::string> pod_security_problem(const ShardSet& set, const Shard& shard,
+                                                PodSecurityLevel allowed) {
+  auto violation = check_pod_security(render_pod_template(set, shard, ""), allowed);
+  if (!violation) return std::nullopt;
+  return set_field_path(violation->path) + ": " + violation->message +
+         "; this operator runs only pods that meet the Pod Security \"" + to_string(allowed) +
+         "\" profile (--max-pod-security-level)";
+}
+
 }  // namespace
 
 std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
@@ -94,6 +105,8 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     ShardFacts facts;
     facts.spec_errors = parsed.errors_for_shard(shard.name);
     std::optional<ShardSecretValues> values;
+    if (facts.spec_errors.empty())
+      facts.pod_security_problem = pod_security_problem(set, shard, observed.max_pod_security_level);
     if (facts.spec_errors.empty()) {
       auto resolved = resolve_shard_secret_values(shard, observed.read_secret, api_secret);
       if (!resolved) {
@@ -121,7 +134,8 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     plan.shards.push_back(status);
 
     if (!may_write) continue;
-    const bool runnable = values && !facts.database_url_problem && !facts.stream_conflict;
+    const bool runnable =
+        values && !facts.pod_security_problem && !facts.database_url_problem && !facts.stream_conflict;
     if (runnable) {
       secrets.push_back(render_shard_secret(set, shard, *values));
       // A shrink is refused: the PVC keeps its size and the pod keeps running on it.
@@ -136,9 +150,10 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
           plan.remove.push_back({c.kind, c.name, c.uid});
       }
     }
-    // Other problems (missing Secret, bad URL, shard spec error) leave the
-    // shard's existing children as they are: a running Electric keeps
-    // serving on its last good configuration until the input is fixed.
+    // Other problems (missing Secret, bad URL, shard spec error, a pod
+    // beyond the allowed Pod Security level) leave the shard's existing
+    // children as they are: a running Electric keeps serving on its last
+    // good configuration until the input is fixed.
   }
 
   // Children of shards no longer in spec, and routing ConfigMaps under an

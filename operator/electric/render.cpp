@@ -62,7 +62,7 @@ bool has_member(const json& obj, const char* key) {
 // privileged: true or an added CAP_SYS_ADMIN (both imply escalation), so the
 // default gives way when the user asks for either.
 bool user_implies_privilege_escalation(const json& user) {
-  if (user.is_object() && user.value("privileged", false) == true) return true;
+  if (has_member(user, "privileged") && user["privileged"] == true) return true;
   if (!has_member(user, "capabilities") || !has_member(user["capabilities"], "add")) return false;
   for (const auto& cap : user["capabilities"]["add"])
     if (cap == "SYS_ADMIN" || cap == "CAP_SYS_ADMIN") return true;
@@ -83,6 +83,21 @@ json container_security_context(const PodTemplate& t) {
   // capabilities merge, lists replace.
   if (t.security_context.is_object()) sc.merge_patch(t.security_context);
   return sc;
+}
+
+std::string set_field_path(const std::string& pod_template_path) {
+  // The electric container is the only one, at index 0.
+  static const std::pair<std::string, std::string> kSources[] = {
+      {"spec.containers[0].securityContext", "spec.template.securityContext"},
+      {"spec.securityContext", "spec.template.podSecurityContext"},
+      {"metadata.annotations", "spec.template.podAnnotations"},
+  };
+  for (const auto& [pod_prefix, set_prefix] : kSources) {
+    if (pod_template_path.rfind(pod_prefix, 0) != 0) continue;
+    const std::string rest = pod_template_path.substr(pod_prefix.size());
+    if (rest.empty() || rest[0] == '.' || rest[0] == '[') return set_prefix + rest;
+  }
+  return "the pod's " + pod_template_path;
 }
 
 std::map<std::string, std::string> shard_secret_data(const ShardSecretValues& values) {

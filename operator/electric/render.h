@@ -72,6 +72,14 @@ nlohmann::json render_pod_template(const ShardSet& set, const Shard& shard,
 // over them. Whether the result is allowed is pod_security.h's question.
 nlohmann::json container_security_context(const PodTemplate& t);
 
+// Where a field of render_pod_template's result comes from in the set, for
+// messages: "spec.containers[0].securityContext.privileged" ->
+// "spec.template.securityContext.privileged"; likewise the pod's
+// securityContext (template.podSecurityContext) and annotations
+// (template.podAnnotations). Other paths are the operator's own and come
+// back as "the pod's <path>".
+std::string set_field_path(const std::string& pod_template_path);
+
 // The env list of the electric container in api.md's order: instance ID,
 // stream ID, storage dir, port, DATABASE_URL, ELECTRIC_SECRET, the pooled URL
 // when given (secretKeyRefs into S-shard-X), template.env, then the shard's

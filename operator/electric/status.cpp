@@ -103,7 +103,8 @@ std::optional<std::string> storage_shrink_problem(const std::string& desired, co
 bool ShardStatus::failing() const {
   return reason == kReasonInvalidSpec || reason == kReasonSecretNotFound ||
          reason == kReasonInvalidDatabaseURL || reason == kReasonReplicationStreamConflict ||
-         reason == kReasonStorageShrinkNotSupported || reason == kReasonProgressDeadlineExceeded;
+         reason == kReasonStorageShrinkNotSupported || reason == kReasonProgressDeadlineExceeded ||
+         reason == kReasonPodSecurityViolation;
 }
 
 bool operator==(const ShardStatus& a, const ShardStatus& b) {
@@ -133,6 +134,10 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
   };
   if (!facts.spec_errors.empty()) {
     settle(ShardPhase::Failed, kReasonInvalidSpec, describe_errors(facts.spec_errors));
+    return s;
+  }
+  if (facts.pod_security_problem) {
+    settle(ShardPhase::Failed, kReasonPodSecurityViolation, *facts.pod_security_problem);
     return s;
   }
   if (facts.secret_problem) {

@@ -30,6 +30,7 @@ inline constexpr std::string_view kReasonSecretNotFound = "SecretNotFound";
 inline constexpr std::string_view kReasonInvalidDatabaseURL = "InvalidDatabaseURL";
 inline constexpr std::string_view kReasonReplicationStreamConflict = "ReplicationStreamConflict";
 inline constexpr std::string_view kReasonStorageShrinkNotSupported = "StorageShrinkNotSupported";
+inline constexpr std::string_view kReasonPodSecurityViolation = "PodSecurityViolation";
 inline constexpr std::string_view kReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded";
 inline constexpr std::string_view kReasonPaused = "Paused";
 inline constexpr std::string_view kReasonCreating = "Creating";
@@ -82,6 +83,9 @@ struct ShardFacts {
   // when given and different from the live one, the shard is not "updated"
   // yet (or, while paused, runs an older template).
   std::optional<std::string> desired_config_hash;
+  // Failed, PodSecurityViolation; decides right after spec_errors (it is
+  // last here only so existing aggregate initialisers keep their meaning).
+  std::optional<std::string> pod_security_problem;
 };
 
 // "Secret \"pg-0\" not found" / "Secret \"pg-0\" has no key \"url\"" (names only).

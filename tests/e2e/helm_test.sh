@@ -100,6 +100,12 @@ metrics_port_is() {
   [ "$(yq -r 'select(.kind == "Deployment") | .spec.template.spec.containers[0].ports[] | select(.name == "metrics") | .containerPort' "$1")" = "$2" ]
 }
 check "metrics port value reaches the flag, container port and Service" metrics_port_is "$WORK/namespaced.yaml" 9090
+pod_security_level_is() {  # FILE LEVEL
+  deployment_args "$1" | grep -qx -- "--max-pod-security-level=$2"
+}
+check "Electric pods are held to Pod Security baseline by default" pod_security_level_is "$WORK/default.yaml" baseline
+check "maxPodSecurityLevel reaches the flag" \
+  pod_security_level_is <(render /dev/stdout --set maxPodSecurityLevel=restricted) restricted
 check "image defaults to electric-operator:<appVersion>" \
   test "$(deployment_image "$WORK/default.yaml")" = electric-operator:0.1.0
 
@@ -127,6 +133,7 @@ lint_must_fail "unknown top-level key fails on the schema" --set replicas=2
 lint_must_fail "unknown nested key fails on the schema" --set image.tagg=1.0
 lint_must_fail "unknown serviceMonitor key fails on the schema" --set metrics.serviceMonitor.enable=true
 lint_must_fail "bad logLevel fails on the schema" --set logLevel=verbose
+lint_must_fail "bad maxPodSecurityLevel fails on the schema" --set maxPodSecurityLevel=Baseline
 lint_must_fail "port out of range fails on the schema" --set metrics.port=70000
 lint_must_fail "watchNamespaces not a list fails on the schema" --set watchNamespaces=electric-demo
 lint_must_fail "bad namespace name fails on the schema" --set 'watchNamespaces[0]=Electric_Demo'

@@ -67,6 +67,8 @@ check "the same holds in the namespaced overlay" least_privilege "$WORK/overlay.
 check "the Deployment is restricted-PSS compliant, probed and bounded" deployment_is_restricted "$WORK/base.yaml"
 check "the operator namespace enforces the restricted Pod Security Standard" \
   test "$(yq -r 'select(.kind == "Namespace") | .metadata.labels["pod-security.kubernetes.io/enforce"]' "$WORK/base.yaml")" = restricted
+check "Electric pods are held to Pod Security baseline" \
+  bash -c "grep -qx -- '--max-pod-security-level=baseline' <<<'$(deployment_args "$WORK/base.yaml")'"
 check "leader election targets the pod's namespace" \
   bash -c "grep -qx -- '--leader-election-namespace=\$(POD_NAMESPACE)' <<<'$(deployment_args "$WORK/base.yaml")'"
 check "no empty maps, lists or nulls (CRD aside)" no_empty_values "$WORK/base.yaml"

@@ -463,6 +463,63 @@ TEST_F(PlanReconcileTest, StreamConflictNeverDeletesADeploymentTheSetDoesNotOwn)
   EXPECT_EQ(find_applied(p, "Deployment", "myapp-shard-2"), nullptr);
 }
 
+TEST_F(PlanReconcileTest, APrivilegedTemplateIsRefusedAndNothingIsCreated) {
+  object_["spec"]["template"] = json::parse(R"({"securityContext": {"privileged": true}})");
+  Plan p = plan();
+  for (const char* shard : {"0", "1", "2"}) {
+    SCOPED_TRACE(shard);
+    const json& s = shard_status(p, shard);
+    EXPECT_EQ(s["phase"], "Failed");
+    EXPECT_EQ(s["reason"], "PodSecurityViolation");
+    EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("spec.template.securityContext.privileged"));
+    EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("\"baseline\""));
+    EXPECT_THAT(applied_for_shard(p, shard), IsEmpty());
+  }
+  EXPECT_THAT(applied(p), ElementsAre("ConfigMap/myapp-routing"));
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+  EXPECT_THAT(condition(p.status, "Degraded")["message"].get<std::string>(), HasSubstr("PodSecurityViolation"));
+  EXPECT_TRUE(has_event(p, "Warning", "PodSecurityViolation"));
+}
+
+TEST_F(PlanReconcileTest, APodSecurityViolationLeavesARunningShardAsItIs) {
+  const Plan before = plan();
+  const json* running = find_applied(before, "Deployment", "myapp-shard-0");
+  ASSERT_NE(running, nullptr);
+  observed_.deployments["myapp-shard-0"] = rolled_out(*running);
+  add_child("Deployment", "myapp-shard-0", "0", "uid-d0");
+
+  object_["spec"]["template"] = json::parse(R"({"podSecurityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}})");
+  Plan p = plan();
+  EXPECT_EQ(shard_status(p, "0")["reason"], "PodSecurityViolation");
+  EXPECT_THAT(shard_status(p, "0")["message"].get<std::string>(),
+              HasSubstr("spec.template.podSecurityContext.sysctls[0].name"));
+  EXPECT_EQ(find_applied(p, "Deployment", "myapp-shard-0"), nullptr);  // no change applied
+  EXPECT_THAT(p.remove, IsEmpty());                                     // and nothing deleted
+}
+
+TEST_F(PlanReconcileTest, TheAllowedLevelComesFromTheOperator) {
+  object_["spec"]["template"] = json::parse(R"({"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}})");
+  observed_.max_pod_security_level = PodSecurityLevel::Privileged;
+  Plan p = plan();
+  EXPECT_EQ(shard_status(p, "0")["reason"], "Creating");
+  const json* d = find_applied(p, "Deployment", "myapp-shard-0");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ((*d)["spec"]["template"]["spec"]["containers"][0]["securityContext"]["capabilities"]["add"],
+            json::array({"SYS_ADMIN"}));
+
+  // Restricted refuses the defaults (root is allowed by the image) until
+  // the README's non-root recipe is added.
+  object_["spec"]["template"] = json::object();
+  observed_.max_pod_security_level = PodSecurityLevel::Restricted;
+  p = plan();
+  EXPECT_EQ(shard_status(p, "0")["reason"], "PodSecurityViolation");
+  EXPECT_THAT(shard_status(p, "0")["message"].get<std::string>(), HasSubstr("runAsNonRoot"));
+  object_["spec"]["template"]["podSecurityContext"] = {{"runAsNonRoot", true}, {"runAsUser", 65534}};
+  p = plan();
+  EXPECT_EQ(shard_status(p, "0")["reason"], "Creating");
+}
+
 TEST_F(PlanReconcileTest, StorageShrinkKeepsThePvcAndAppliesTheRest) {
   observed_.pvcs["myapp-shard-0-data"] = live_pvc("20Gi");  // spec asks for 10Gi
   observed_.pvcs["myapp-shard-1-data"] = live_pvc("5Gi");   // grows

@@ -255,6 +255,9 @@ TEST(RenderPodTemplate, NoEscalationDefaultNextToWhatImpliesIt) {
         << cap;
   EXPECT_EQ(container_sc_for(json::parse(R"({"securityContext": {"privileged": false}})"))["allowPrivilegeEscalation"],
             false);
+  // A wrong type is the API server's to refuse, not a reason to throw.
+  EXPECT_EQ(container_sc_for(json::parse(R"({"securityContext": {"privileged": "yes",
+                "capabilities": {"add": "SYS_ADMIN"}}})"))["privileged"], "yes");
 }
 
 TEST(RenderDeployment, Probes) {
