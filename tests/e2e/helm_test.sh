@@ -44,6 +44,8 @@ check_fails "kubeVersion refuses Kubernetes 1.28" 'incompatible with Kubernetes 
 # kinds FILE: "Kind/namespace/name" of every rendered object, sorted.
 
 expected_default="ClusterRole//electric-operator
+ClusterRole//electricshardset-editor
+ClusterRole//electricshardset-viewer
 ClusterRoleBinding//electric-operator
 Deployment/electric-operator-system/electric-operator
 Lease/electric-operator-system/electric-operator-leader
@@ -54,7 +56,9 @@ ServiceAccount/electric-operator-system/electric-operator"
 check "default values render exactly the cluster-wide objects" \
   diff <(echo "$expected_default") <(kinds "$WORK/default.yaml")
 
-expected_namespaced="Deployment/electric-operator-system/electric-operator
+expected_namespaced="ClusterRole//electricshardset-editor
+ClusterRole//electricshardset-viewer
+Deployment/electric-operator-system/electric-operator
 Lease/electric-operator-system/electric-operator-leader
 Role/electric-demo-extra/electric-operator
 Role/electric-demo/electric-operator
@@ -65,7 +69,7 @@ RoleBinding/electric-operator-system/electric-operator-leader-election
 Service/electric-operator-system/electric-operator-metrics
 ServiceAccount/electric-operator-system/electric-operator
 ServiceMonitor/electric-operator-system/electric-operator"
-check "namespaced values render Roles per watched namespace and no ClusterRole" \
+check "namespaced values render Roles per watched namespace and no ClusterRole for the operator" \
   diff <(echo "$expected_namespaced") <(kinds "$WORK/namespaced.yaml")
 
 
@@ -85,6 +89,12 @@ lease_id_matches_role() {
   deployment_args "$1" | grep -qx -- '--leader-election-id=electric-operator-leader' &&
   [ "$(yq -r 'select(.kind == "Role" and .metadata.name == "electric-operator-leader-election") | .rules[1].resourceNames[0]' "$1")" = electric-operator-leader ]
 }
+check "electricshardset-editor/-viewer aggregate into admin, edit and view" user_roles_aggregate "$WORK/default.yaml"
+check "the namespaced rendering ships them too" user_roles_aggregate "$WORK/namespaced.yaml"
+user_roles_off() {
+  ! render /dev/stdout --set userRoles.enabled=false | grep -q 'electricshardset-'
+}
+check "userRoles.enabled=false renders neither" user_roles_off
 check "leader election on by default, Lease id matches the Role's resourceName" lease_id_matches_role "$WORK/default.yaml"
 
 leader_election_off() {
@@ -154,6 +164,10 @@ if kubectl kustomize "$REPO_ROOT/manifests" > "$WORK/kustomize.yaml" 2>&1; then
     diff <(echo "$chart_rules") <(rules "$WORK/kustomize.yaml" ClusterRole electric-operator)
   check "chart namespaced Role rules == chart ClusterRole rules" \
     diff <(echo "$chart_rules") <(rules "$WORK/namespaced.yaml" Role electric-operator)
+  for role in electricshardset-editor electricshardset-viewer; do
+    check "chart $role rules == manifests $role rules" \
+      diff <(rules "$WORK/default.yaml" ClusterRole "$role") <(rules "$WORK/kustomize.yaml" ClusterRole "$role")
+  done
   check "chart leader-election Role == manifests leader-election Role" \
     diff <(rules "$WORK/default.yaml" Role electric-operator-leader-election) \
          <(rules "$WORK/kustomize.yaml" Role electric-operator-leader-election)

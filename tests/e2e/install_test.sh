@@ -482,8 +482,8 @@ scenario_helm() {
   else
     skip "CRD existed before helm install (sets use it elsewhere)"
   fi
-  check "release holds SA, ClusterRole+Binding, leader Role+Binding and Lease, Service, Deployment" \
-    test "$(helm_release_kinds)" = "ClusterRole ClusterRoleBinding Deployment Lease Role RoleBinding Service ServiceAccount "
+  check "release holds SA, ClusterRole+Binding, the editor/viewer ClusterRoles, leader Role+Binding and Lease, Service, Deployment" \
+    test "$(helm_release_kinds)" = "ClusterRole ClusterRole ClusterRole ClusterRoleBinding Deployment Lease Role RoleBinding Service ServiceAccount "
   $crd_created && check_crd_upgrade_under_helm "$chart"
 
   apply_sample
