@@ -10,7 +10,9 @@
 #   reason PodSecurityViolation naming the field, Degraded, no Deployment;
 # - with the flag lifted (privileged) the operator creates the Deployment and
 #   the namespace's admission rejects its pods (the ReplicaSet cannot create
-#   one), so admission stays the last word;
+#   one), so admission stays the last word; the shard's status says so
+#   (PodCreationFailed, from the Deployment's ReplicaFailure condition),
+#   Degraded, with a Warning Event;
 # - the editor/viewer ClusterRoles aggregate: a user bound to `edit` may
 #   create sets, one bound to `view` may only read them (kubectl auth can-i
 #   with impersonation).
@@ -204,7 +206,17 @@ EOF
     check "the namespace's Pod Security admission refuses its pod (ReplicaFailure)" wait_until "$TIMEOUT" admission_refused
     no_priv_pod() { [ -z "$(k get pods -n "$NS" -l electric-operator.dev/shard-set=priv -o name)" ]; }
     check "no pod of it exists" no_priv_pod
-    skip "the shard's status reporting the admission failure (issue 15 item 3, not built yet)"
+    status_says_refused() {
+      [ "$(k get ess priv -n "$NS" -o jsonpath='{.status.shards[0].reason}')" = PodCreationFailed ] &&
+      k get ess priv -n "$NS" -o jsonpath='{.status.shards[0].message}' | grep -q 'violates PodSecurity "baseline'
+    }
+    creation_event() {
+      k get events -n "$NS" --field-selector involvedObject.name=priv,reason=PodCreationFailed -o name | grep -q .
+    }
+    check "the shard's status says admission refused the pod (PodCreationFailed)" wait_until "$TIMEOUT" status_says_refused
+    check "the set is Degraded for it" \
+      test "$(k get ess priv -n "$NS" -o jsonpath='{.status.conditions[?(@.type=="Degraded")].status}')" = True
+    check "a Warning Event says so" wait_until 30 creation_event
     stop_operator
   fi
 fi

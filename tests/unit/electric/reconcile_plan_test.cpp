@@ -498,6 +498,25 @@ TEST_F(PlanReconcileTest, APodSecurityViolationLeavesARunningShardAsItIs) {
   EXPECT_THAT(p.remove, IsEmpty());                                     // and nothing deleted
 }
 
+TEST_F(PlanReconcileTest, APodRefusedByAdmissionReachesStatusAndAnEvent) {
+  const Plan before = plan();
+  json live = *find_applied(before, "Deployment", "myapp-shard-0");
+  live["metadata"]["generation"] = 1;
+  live["status"] = json::parse(R"({"observedGeneration": 1, "replicas": 0, "conditions": [
+      {"type": "Progressing", "status": "True", "reason": "NewReplicaSetCreated"},
+      {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+       "message": "pods \"myapp-shard-0-7f9\" is forbidden: violates PodSecurity \"restricted:latest\": runAsNonRoot != true"}]})");
+  observed_.deployments["myapp-shard-0"] = live;
+  Plan p = plan();
+  const json& s0 = shard_status(p, "0");
+  EXPECT_EQ(s0["phase"], "Progressing");
+  EXPECT_EQ(s0["reason"], "PodCreationFailed");
+  EXPECT_THAT(s0["message"].get<std::string>(), HasSubstr("violates PodSecurity"));
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+  EXPECT_TRUE(has_event(p, "Warning", "PodCreationFailed"));
+  EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-0"), nullptr);  // still kept as specified
+}
+
 TEST_F(PlanReconcileTest, TheAllowedLevelComesFromTheOperator) {
   object_["spec"]["template"] = json::parse(R"({"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}})");
   observed_.max_pod_security_level = PodSecurityLevel::Privileged;
