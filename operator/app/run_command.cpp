@@ -247,7 +247,8 @@ int run_operator(const RunOptions& options) {
     });
   }
   const std::string set_label(electric::kLabelShardSet);
-  for (KindCache* kind : {&caches.deployments, &caches.services, &caches.pvcs, &caches.configmaps}) {
+  for (KindCache* kind : {&caches.deployments, &caches.services, &caches.pvcs, &caches.configmaps,
+                          &caches.networkpolicies}) {
     for (runtime::Informer* inf : kind->informers()) controller.watch(*inf, runtime::map_by_label(set_label));
   }
   for (runtime::Informer* inf : caches.secrets.informers()) {

@@ -17,6 +17,7 @@ namespace {
 const std::string kKindDeployment = "Deployment";
 const std::string kKindPvc = "PersistentVolumeClaim";
 const std::string kKindConfigMap = "ConfigMap";
+const std::string kKindNetworkPolicy = "NetworkPolicy";
 
 std::string pvc_request(const json& pvc) {
   const json* storage = &pvc;
@@ -167,6 +168,11 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
         plan.remove.push_back({c.kind, c.name, c.uid});
       continue;
     }
+    if (c.kind == kKindNetworkPolicy) {
+      if (may_write && c.owned_by_set && !set.spec.network_policy.enabled)
+        plan.remove.push_back({c.kind, c.name, c.uid});
+      continue;
+    }
     if (c.shard.empty() || in_spec.count(c.shard)) continue;
     if (c.kind == kKindPvc && applicable_retention(set, false) == RetentionPolicy::Retain) {
       retained.push_back({c.shard, c.name});
@@ -191,7 +197,10 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
   }
 
   if (may_write) {
-    for (auto* group : {&secrets, &pvcs, &retained_pvcs, &services, &deployments}) {
+    // Before any Deployment, so no pod starts unprotected.
+    std::vector<json> network_policies;
+    if (set.spec.network_policy.enabled) network_policies.push_back(render_network_policy(set));
+    for (auto* group : {&secrets, &pvcs, &retained_pvcs, &network_policies, &services, &deployments}) {
       for (auto& obj : *group) plan.apply.push_back(std::move(obj));
     }
     plan.apply.push_back(render_routing_configmap(set, plan.shards, observed.cluster_domain));

@@ -277,6 +277,22 @@ json render_deployment(const ShardSet& set, const Shard& shard, const std::strin
             {"template", render_pod_template(set, shard, config_hash)}}}};
 }
 
+json render_network_policy(const ShardSet& set) {
+  json spec = {{"podSelector", {{"matchLabels", {{str(kLabelShardSet), set.name}}}}},
+               {"policyTypes", json::array({"Ingress"})}};
+  const json& from = set.spec.network_policy.from;
+  // A rule without peers would mean "from anywhere"; no peers means no rule,
+  // so no ingress at all. (The API server drops an empty list, so sending one
+  // would look like drift on every reconcile.)
+  if (from.is_array() && !from.empty())
+    spec["ingress"] = json::array(
+        {{{"from", from}, {"ports", json::array({{{"protocol", "TCP"}, {"port", kContainerPort}}})}}});
+  return {{"apiVersion", "networking.k8s.io/v1"},
+          {"kind", "NetworkPolicy"},
+          {"metadata", metadata(set, network_policy_name(set.name), set_labels(set.name, kComponentShard), true)},
+          {"spec", spec}};
+}
+
 json render_service(const ShardSet& set, const Shard& shard) {
   return {{"apiVersion", "v1"},
           {"kind", "Service"},

@@ -92,6 +92,12 @@ nlohmann::json render_env(const ShardSet& set, const Shard& shard);
 nlohmann::json render_deployment(const ShardSet& set, const Shard& shard,
                                  const std::string& config_hash);
 
+// NetworkPolicy S-network-policy: selects every shard pod of the set and
+// admits ingress to Electric's port only from spec.networkPolicy.from
+// (policyTypes Ingress only: egress needs DNS and the databases, which the
+// operator cannot know the addresses of).
+nlohmann::json render_network_policy(const ShardSet& set);
+
 // Service S-shard-X: spec.service.type, port spec.service.port named http,
 // targetPort http.
 nlohmann::json render_service(const ShardSet& set, const Shard& shard);

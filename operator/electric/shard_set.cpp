@@ -333,6 +333,17 @@ ParsedShardSet parse_shard_set(const json& object) {
   if (s.routing_config_map_name.empty() && !set.name.empty())
     s.routing_config_map_name = default_routing_config_map_name(set.name);
 
+  json network_policy;
+  if (r.read_object(*spec, "networkPolicy", "spec.networkPolicy", network_policy)) {
+    if (const json* enabled = Reader::member(network_policy, "enabled")) {
+      if (enabled->is_boolean())
+        s.network_policy.enabled = enabled->get<bool>();
+      else
+        r.error("spec.networkPolicy.enabled", "must be true or false");
+    }
+    r.read_array(network_policy, "from", "spec.networkPolicy.from", s.network_policy.from);
+  }
+
   json shards;
   if (r.read_array(*spec, "shards", "spec.shards", shards)) {
     for (std::size_t i = 0; i < shards.size(); ++i) {

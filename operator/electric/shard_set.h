@@ -80,6 +80,14 @@ struct Shard {
   nlohmann::json env = nlohmann::json::array();         // appended after template.env
 };
 
+// spec.networkPolicy: when enabled, a NetworkPolicy admits ingress to
+// Electric's port from `from` only (corev1 NetworkPolicyPeer list, passed
+// through; empty admits nothing). Egress is left alone.
+struct NetworkPolicySpec {
+  bool enabled = false;
+  nlohmann::json from = nlohmann::json::array();
+};
+
 struct ShardSetSpec {
   std::string image{kDefaultImage};
   std::string image_pull_policy{kDefaultImagePullPolicy};
@@ -91,6 +99,7 @@ struct ShardSetSpec {
   ServiceSpec service;
   PersistentVolumeClaimRetentionPolicy pvc_retention;
   std::string routing_config_map_name;  // defaulted to "<set>-routing"
+  NetworkPolicySpec network_policy;
   bool paused = false;
 };
 

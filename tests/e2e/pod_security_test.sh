@@ -13,6 +13,8 @@
 #   one), so admission stays the last word; the shard's status says so
 #   (PodCreationFailed, from the Deployment's ReplicaFailure condition),
 #   Degraded, with a Warning Event;
+# - spec.networkPolicy renders a NetworkPolicy that selects the set's shard
+#   pods and admits only the listed peers on port 3000; turned off, it goes;
 # - the editor/viewer ClusterRoles aggregate: a user bound to `edit` may
 #   create sets, one bound to `view` may only read them (kubectl auth can-i
 #   with impersonation).
@@ -219,6 +221,30 @@ EOF
     check "a Warning Event says so" wait_until 30 creation_event
     stop_operator
   fi
+fi
+
+# --- the optional NetworkPolicy ---------------------------------------------------
+if check "operator started again (default level)" start_operator "$WORK/operator-np.log"; then
+  check "networkPolicy enabled on the sample set" k patch ess myapp -n "$NS" --type merge \
+    -p '{"spec":{"networkPolicy":{"enabled":true,"from":[{"podSelector":{"matchLabels":{"app":"api"}}}]}}}'
+  check "NetworkPolicy myapp-network-policy is created" wait_until 60 k get networkpolicy myapp-network-policy -n "$NS"
+  selects_shard_pods() {
+    local selector
+    selector="$(k get networkpolicy myapp-network-policy -n "$NS" -o json |
+      jq -r '.spec.podSelector.matchLabels | to_entries | map("\(.key)=\(.value)") | join(",")')"
+    [ -n "$selector" ] &&
+    [ "$(k get pods -n "$NS" -l "$selector" -o name | sort)" = "$(k get pods -n "$NS" -l electric-operator.dev/shard-set=myapp -o name | sort)" ] &&
+    [ "$(k get pods -n "$NS" -l "$selector" -o name | wc -l)" -eq 3 ]
+  }
+  check "it selects exactly the set's 3 shard pods" selects_shard_pods
+  admits_only_the_peer_on_3000() {
+    [ "$(k get networkpolicy myapp-network-policy -n "$NS" -o json | jq -c '[.spec.policyTypes, .spec.ingress]')" = \
+      '[["Ingress"],[{"from":[{"podSelector":{"matchLabels":{"app":"api"}}}],"ports":[{"port":3000,"protocol":"TCP"}]}]]' ]
+  }
+  check "it admits only the listed peer, on port 3000, and leaves egress alone" admits_only_the_peer_on_3000
+  check "networkPolicy disabled" k patch ess myapp -n "$NS" --type merge -p '{"spec":{"networkPolicy":{"enabled":false}}}'
+  check "the NetworkPolicy is deleted" wait_until 60 absent networkpolicy myapp-network-policy -n "$NS"
+  stop_operator
 fi
 
 # --- roles for people -------------------------------------------------------------

@@ -197,6 +197,27 @@ TEST_F(PlanReconcileTest, AppliesEveryChildInSafeOrder) {
   for (const auto& obj : p.apply) EXPECT_EQ(obj["metadata"]["namespace"], "prod") << obj.dump();
 }
 
+TEST_F(PlanReconcileTest, NetworkPolicyBeforeAnyPodWhenEnabledAndRemovedWhenNot) {
+  EXPECT_EQ(find_applied(plan(), "NetworkPolicy", "myapp-network-policy"), nullptr);  // off by default
+  object_["spec"]["networkPolicy"] = json::parse(R"({"enabled": true, "from": [{"podSelector": {}}]})");
+  Plan p = plan();
+  std::vector<std::string> order = applied(p);
+  auto at = [&order](const std::string& name) { return std::find(order.begin(), order.end(), name) - order.begin(); };
+  ASSERT_LT(at("NetworkPolicy/myapp-network-policy"), static_cast<long>(order.size()));
+  EXPECT_LT(at("NetworkPolicy/myapp-network-policy"), at("Deployment/myapp-shard-0"));
+  EXPECT_LT(at("NetworkPolicy/myapp-network-policy"), at("Service/myapp-shard-0"));
+  add_child("NetworkPolicy", "myapp-network-policy", "", "uid-np");
+  EXPECT_THAT(plan().remove, IsEmpty());
+
+  object_["spec"]["networkPolicy"]["enabled"] = false;
+  EXPECT_THAT(removed(plan()), ElementsAre("NetworkPolicy/myapp-network-policy@uid-np"));
+  object_["spec"]["paused"] = true;  // no writes while paused
+  EXPECT_THAT(plan().remove, IsEmpty());
+  object_["spec"]["paused"] = false;
+  observed_.children.back().owned_by_set = false;  // someone else's: left alone
+  EXPECT_THAT(plan().remove, IsEmpty());
+}
+
 TEST_F(PlanReconcileTest, ShardSecretsCopyValuesFromTheReferencedSecrets) {
   Plan p = plan();
   using Data = std::map<std::string, std::string>;

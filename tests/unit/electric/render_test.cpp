@@ -312,6 +312,39 @@ TEST(RenderDeployment, TemplateFieldsWhenSet) {
             json({{"prometheus.io/scrape", "true"}}));
 }
 
+TEST(RenderNetworkPolicy, AdmitsOnlyTheListedPeersToElectricsPort) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["networkPolicy"] = json::parse(R"({"enabled": true, "from": [
+      {"podSelector": {"matchLabels": {"app": "api"}}},
+      {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}}}]})");
+  ShardSet set = electric_test::parse_ok(obj);
+  json np = render_network_policy(set);
+  EXPECT_EQ(np["apiVersion"], "networking.k8s.io/v1");
+  EXPECT_EQ(np["kind"], "NetworkPolicy");
+  EXPECT_EQ(np["metadata"]["name"], "myapp-network-policy");
+  EXPECT_EQ(np["metadata"]["ownerReferences"], expected_owner());
+  EXPECT_EQ(np["metadata"]["labels"]["electric-operator.dev/shard-set"], "myapp");
+  // Selects every shard pod of the set, whatever the shard.
+  const json& selector = np["spec"]["podSelector"]["matchLabels"];
+  EXPECT_EQ(selector, json({{"electric-operator.dev/shard-set", "myapp"}}));
+  for (const auto& [k, v] : selector.items())
+    EXPECT_EQ(render_pod_template(set, set.spec.shards[1], "")["metadata"]["labels"][k], v);
+  EXPECT_EQ(np["spec"]["policyTypes"], json::array({"Ingress"}));
+  EXPECT_EQ(np["spec"]["ingress"], json::parse(R"([{"ports": [{"protocol": "TCP", "port": 3000}], "from": [
+      {"podSelector": {"matchLabels": {"app": "api"}}},
+      {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}}}]}])"));
+}
+
+TEST(RenderNetworkPolicy, NoPeersAdmitsNoOne) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["networkPolicy"] = {{"enabled", true}};
+  ShardSet set = electric_test::parse_ok(obj);
+  // Not one rule without "from", which Kubernetes reads as "from anywhere".
+  const json spec = render_network_policy(set)["spec"];
+  EXPECT_FALSE(spec.contains("ingress"));
+  EXPECT_EQ(spec["policyTypes"], json::array({"Ingress"}));
+}
+
 TEST(RenderService, TypePortSelector) {
   ShardSet set = electric_test::sample_set();
   json svc = render_service(set, set.spec.shards[2]);
