@@ -228,6 +228,8 @@ check_needed_in() {
   check_can "$sa_ns" yes get secrets -n "$ns"
   check_can "$sa_ns" yes create deployments.apps -n "$ns"
   check_can "$sa_ns" yes delete persistentvolumeclaims -n "$ns"
+  check_can "$sa_ns" yes watch networkpolicies.networking.k8s.io -n "$ns"
+  check_can "$sa_ns" yes delete networkpolicies.networking.k8s.io -n "$ns"
   check_can "$sa_ns" yes patch events -n "$ns"
   check_can "$sa_ns" yes create leases.coordination.k8s.io -n "$sa_ns"
   check_can "$sa_ns" yes update leases.coordination.k8s.io/electric-operator-leader -n "$sa_ns"
