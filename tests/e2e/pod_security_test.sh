@@ -13,6 +13,9 @@
 #   one), so admission stays the last word; the shard's status says so
 #   (PodCreationFailed, from the Deployment's ReplicaFailure condition),
 #   Degraded, with a Warning Event;
+# - the README's non-root recipe runs in a namespace enforcing "restricted"
+#   with the operator at --max-pod-security-level=restricted, which refuses
+#   the sample set (root by default) in the baseline namespace;
 # - spec.networkPolicy renders a NetworkPolicy that selects the set's shard
 #   pods and admits only the listed peers on port 3000; turned off, it goes;
 # - the editor/viewer ClusterRoles aggregate: a user bound to `edit` may
@@ -41,6 +44,7 @@ k() { "$KUBECTL" "$@"; }
 BINARY="${EO_OPERATOR_BIN:-$REPO_ROOT/build/bin/electric-operator}"
 TIMEOUT="${EO_E2E_TIMEOUT:-120}"
 NS=eo-pss-e2e
+NS_RESTRICTED=eo-pss-restricted-e2e
 CRD=electricshardsets.electric-operator.dev
 WORK="$(mktemp -d)"
 OPERATOR_PID=""
@@ -103,14 +107,14 @@ stop_operator() {
 
 cleanup() {
   stop_operator
-  k delete namespace "$NS" --ignore-not-found --wait=false >/dev/null 2>&1
+  k delete namespace "$NS" "$NS_RESTRICTED" --ignore-not-found --wait=false >/dev/null 2>&1
   if $roles_created; then
     k delete -f "$REPO_ROOT/manifests/base/user-roles.yaml" --ignore-not-found >/dev/null 2>&1
   fi
   if $crd_created; then
     # Only once the namespace (and the sets in it) is gone: deleting the CRD
     # first would leave the namespace waiting on their finalizer-free removal.
-    k wait --for=delete "namespace/$NS" --timeout=60s >/dev/null 2>&1
+    k wait --for=delete "namespace/$NS" "namespace/$NS_RESTRICTED" --timeout=60s >/dev/null 2>&1
     k delete crd "$CRD" --ignore-not-found --wait=false >/dev/null 2>&1
   fi
   rm -rf "$WORK"
@@ -244,6 +248,47 @@ if check "operator started again (default level)" start_operator "$WORK/operator
   check "it admits only the listed peer, on port 3000, and leaves egress alone" admits_only_the_peer_on_3000
   check "networkPolicy disabled" k patch ess myapp -n "$NS" --type merge -p '{"spec":{"networkPolicy":{"enabled":false}}}'
   check "the NetworkPolicy is deleted" wait_until 60 absent networkpolicy myapp-network-policy -n "$NS"
+  stop_operator
+fi
+
+# --- the README's non-root recipe under restricted ----------------------------------
+restricted_namespace() {
+  k create namespace "$NS_RESTRICTED" &&
+  k label namespace "$NS_RESTRICTED" pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest
+}
+check "namespace $NS_RESTRICTED enforces Pod Security restricted" restricted_namespace
+cat > "$WORK/nonroot.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: pg, namespace: $NS_RESTRICTED}
+stringData: {url: "postgresql://electric:REPLACE_ME@pg.db.svc.cluster.local:5432/app"}
+---
+apiVersion: electric-operator.dev/v1alpha1
+kind: ElectricShardSet
+metadata: {name: nonroot, namespace: $NS_RESTRICTED}
+spec:
+  shards:
+    - {name: "0", databaseURLSecretRef: {name: pg, key: url}}
+  storage: {size: 1Gi}
+  template:
+    podSecurityContext:
+      runAsNonRoot: true
+      runAsUser: 65534
+      runAsGroup: 65534
+      fsGroup: 65534
+      fsGroupChangePolicy: OnRootMismatch
+YAML
+check "a set with the README's non-root recipe applied" k apply -f "$WORK/nonroot.yaml"
+if check "operator started with --max-pod-security-level=restricted" \
+     start_operator "$WORK/operator-restricted.log" --namespace "$NS_RESTRICTED" --max-pod-security-level=restricted; then
+  nonroot_ready() {
+    [ "$(k get ess nonroot -n "$NS_RESTRICTED" -o jsonpath='{.status.readyShards}/{.status.shardCount}')" = 1/1 ]
+  }
+  sample_refused() {
+    [ "$(k get ess myapp -n "$NS" -o jsonpath='{.status.shards[0].reason}')" = PodSecurityViolation ]
+  }
+  check "the operator accepts it and restricted admission runs its pod" wait_until "$TIMEOUT" nonroot_ready
+  check "the sample set, root by default, is refused under restricted" wait_until 60 sample_refused
   stop_operator
 fi
 
