@@ -122,7 +122,9 @@ Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
            runtime::fields_projector({"/metadata/annotations", "/spec", "/status/phase"}),
            {kShardSetLabel}),
       configmaps(client, kube::kConfigMaps, namespaces, managed_selector(),
-                 runtime::fields_projector({"/metadata/annotations", "/data"}), {kShardSetLabel}) {}
+                 runtime::fields_projector({"/metadata/annotations", "/data"}), {kShardSetLabel}),
+      networkpolicies(client, kube::kNetworkPolicies, namespaces, managed_selector(),
+                      runtime::fields_projector({"/metadata/annotations", "/spec"}), {kShardSetLabel}) {}
 
 std::vector<runtime::Informer*> Caches::all_informers() {
   std::vector<runtime::Informer*> out = sets.informers();
@@ -135,7 +137,7 @@ std::vector<runtime::Informer*> Caches::all_informers() {
 
 bool Caches::synced() const {
   return sets.synced() && secrets.synced() && deployments.synced() && services.synced() &&
-         pvcs.synced() && configmaps.synced();
+         pvcs.synced() && configmaps.synced() && networkpolicies.synced();
 }
 
 KindCache* Caches::for_kind(const std::string& kind) {
@@ -144,6 +146,7 @@ KindCache* Caches::for_kind(const std::string& kind) {
   if (kind == "Service") return &services;
   if (kind == "PersistentVolumeClaim") return &pvcs;
   if (kind == "ConfigMap") return &configmaps;
+  if (kind == "NetworkPolicy") return &networkpolicies;
   return nullptr;
 }
 

@@ -54,8 +54,11 @@ struct Caches {
   KindCache services;
   KindCache pvcs;
   KindCache configmaps;
+  KindCache networkpolicies;
 
-  std::vector<KindCache*> children() { return {&secrets, &pvcs, &services, &deployments, &configmaps}; }
+  std::vector<KindCache*> children() {
+    return {&secrets, &pvcs, &services, &deployments, &configmaps, &networkpolicies};
+  }
   std::vector<runtime::Informer*> all_informers();
   bool synced() const;
   // The child cache for a rendered object's kind; null for an unknown kind.

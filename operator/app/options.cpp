@@ -29,6 +29,10 @@ const CommandHelp& run_help() {
   --namespace NS                     watch only NS; repeatable (default: all)
   --concurrency N                    reconciles in parallel (default 4)
   --cluster-domain DOMAIN            for shard URLs (default cluster.local)
+  --max-pod-security-level LEVEL     privileged|baseline|restricted: the Pod
+                                     Security profile every Electric pod must
+                                     meet; a set asking for more is refused
+                                     (default baseline)
   --log-level debug|info|warn|error  (default info)
   --log-format json|text             (default json)
   --leader-elect[=true|false]        elect a leader on a Lease (default false)
@@ -52,6 +56,7 @@ const CommandHelp& render_help() {
   --namespace NS                     namespace when the file names none (default ")") +
           kDefaultRenderNamespace + R"(")
   --cluster-domain DOMAIN            for shard URLs (default cluster.local)
+  --max-pod-security-level LEVEL     as for run (default baseline)
 )"};
   return help;
 }
@@ -139,6 +144,9 @@ std::optional<int> parse_positive_int(const std::string& s) {
   return n > 0 ? std::optional<int>(n) : std::nullopt;
 }
 
+constexpr const char* kPodSecurityLevelUsage =
+    "--max-pod-security-level must be privileged, baseline or restricted";
+
 std::optional<bool> parse_bool(const std::string& s) {
   if (s == "true" || s == "1") return true;
   if (s == "false" || s == "0") return false;
@@ -160,6 +168,11 @@ Command parse_run(FlagReader& r) {
          return need(n.has_value(), "--concurrency must be a positive integer, got \"" + v + "\"");
        }},
       {"--cluster-domain", [&](const std::string& v) { o.cluster_domain = v; return need(!v.empty(), "--cluster-domain needs a domain"); }},
+      {"--max-pod-security-level", [&](const std::string& v) {
+         auto level = electric::parse_pod_security_level(v);
+         if (level) o.max_pod_security_level = *level;
+         return need(level.has_value(), kPodSecurityLevelUsage + std::string(", got \"") + v + "\"");
+       }},
       {"--log-level", [&](const std::string& v) {
          auto l = parse_log_level(v);
          if (l) o.log_level = *l;
@@ -205,13 +218,18 @@ Command parse_render(FlagReader& r) {
     r.split();
     if (r.name == "--help" || r.name == "-h") return ShowHelp{render_usage()};
     if (r.name != "-f" && r.name != "--filename" && r.name != "--namespace" &&
-        r.name != "--cluster-domain") {
+        r.name != "--cluster-domain" && r.name != "--max-pod-security-level") {
       return UsageError{"unknown flag for render: " + r.name};
     }
     auto v = r.value();
     if (!v || v->empty()) return UsageError{r.name + " needs a value"};
     if (r.name == "--namespace") o.ns = *v;
     else if (r.name == "--cluster-domain") o.cluster_domain = *v;
+    else if (r.name == "--max-pod-security-level") {
+      auto level = electric::parse_pod_security_level(*v);
+      if (!level) return UsageError{kPodSecurityLevelUsage + std::string(", got \"") + *v + "\""};
+      o.max_pod_security_level = *level;
+    }
     else o.file = *v;
   }
   if (o.file.empty()) return UsageError{"render needs -f FILE (the ElectricShardSet YAML, - for stdin)"};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/logging.h"
+#include "electric/pod_security.h"
 
 namespace app {
 
@@ -17,6 +18,8 @@ struct RunOptions {
   std::vector<std::string> namespaces;  // empty = all namespaces
   int concurrency = 4;
   std::string cluster_domain = "cluster.local";
+  // The Pod Security level every Electric pod must meet.
+  electric::PodSecurityLevel max_pod_security_level = electric::kDefaultMaxPodSecurityLevel;
   spdlog::level::level_enum log_level = spdlog::level::info;
   LogFormat log_format = LogFormat::Json;
   bool leader_elect = false;
@@ -34,6 +37,7 @@ struct RenderOptions {
   std::string file;       // "-" = stdin
   std::string ns;         // used when the file names no namespace; "" = kDefaultRenderNamespace
   std::string cluster_domain = "cluster.local";
+  electric::PodSecurityLevel max_pod_security_level = electric::kDefaultMaxPodSecurityLevel;
 };
 
 struct ShowHelp { std::string text; };

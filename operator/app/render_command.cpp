@@ -80,10 +80,14 @@ void show_secret_sources(json& secret, const electric::ParsedShardSet& parsed) {
   secret["stringData"] = shown;
 }
 
-// The children of a valid set, as the operator would apply them.
-void render_set(const electric::ParsedShardSet& parsed, const RenderOptions& options, std::ostream& out) {
+// The children of a valid set, as the operator would apply them. Shards the
+// operator would refuse (a pod beyond the allowed Pod Security level) go to
+// `refused`, rather than leave their Deployments silently out.
+void render_set(const electric::ParsedShardSet& parsed, const RenderOptions& options, std::ostream& out,
+                std::vector<std::string>& refused) {
   electric::Observed observed;
   observed.cluster_domain = options.cluster_domain;
+  observed.max_pod_security_level = options.max_pod_security_level;
   observed.now = "<now>";
   // Every referenced key "exists" with a placeholder; the URL placeholder
   // must parse, so it is a URL that names its source in the host part.
@@ -92,6 +96,10 @@ void render_set(const electric::ParsedShardSet& parsed, const RenderOptions& opt
   };
   observed.generated_api_secret = "<generated>";
   electric::Plan plan = electric::plan_reconcile(parsed, observed, json());
+  for (const auto& shard : plan.shards) {
+    if (shard.reason == electric::kReasonPodSecurityViolation)
+      refused.push_back("shard \"" + shard.name + "\": " + shard.message);
+  }
   for (json obj : plan.apply) {
     // Key names only: the values are not known offline.
     if (obj.value("kind", "") == "Secret" && obj.contains("data")) show_secret_sources(obj, parsed);
@@ -136,7 +144,11 @@ int run_render(const RenderOptions& options, std::ostream& out, std::ostream& er
     auto found = problems(parsed);
     for (const auto& line : found) err << "error: " << line << "\n";
     invalid = invalid || !found.empty();
-    if (!invalid) render_set(parsed, options, rendered);
+    if (invalid) continue;
+    std::vector<std::string> refused;
+    render_set(parsed, options, rendered, refused);
+    for (const auto& line : refused) err << "error: " << line << "\n";
+    invalid = !refused.empty();
   }
   if (sets == 0) {
     err << "error: " << options.file << " holds no ElectricShardSet\n";

@@ -210,6 +210,7 @@ int run_operator(const RunOptions& options) {
 
   ReconcilerOptions reconciler_options;
   reconciler_options.cluster_domain = options.cluster_domain;
+  reconciler_options.max_pod_security_level = options.max_pod_security_level;
   ShardSetReconciler reconciler(*client, caches, events, reconciler_options);
 
   runtime::Heartbeat worker_heartbeat(runtime::system_clock());
@@ -256,7 +257,8 @@ int run_operator(const RunOptions& options) {
     });
   }
   const std::string set_label(electric::kLabelShardSet);
-  for (KindCache* kind : {&caches.deployments, &caches.services, &caches.pvcs, &caches.configmaps}) {
+  for (KindCache* kind : {&caches.deployments, &caches.services, &caches.pvcs, &caches.configmaps,
+                          &caches.networkpolicies}) {
     for (runtime::Informer* inf : kind->informers()) controller.watch(*inf, runtime::map_by_label(set_label));
   }
   for (runtime::Informer* inf : caches.secrets.informers()) {

@@ -174,6 +174,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   electric::Observed observed;
   observed.read_secret = secret_reader(ns);
   observed.cluster_domain = options_.cluster_domain;
+  observed.max_pod_security_level = options_.max_pod_security_level;
   observed.now = options_.now();
   std::vector<std::string> errors;
 

@@ -22,6 +22,7 @@ namespace app {
 
 struct ReconcilerOptions {
   std::string cluster_domain = "cluster.local";
+  electric::PodSecurityLevel max_pod_security_level = electric::kDefaultMaxPodSecurityLevel;
   // Returns the current time as RFC 3339 (injectable for tests).
   std::function<std::string()> now;
   // 32 random bytes for S-api-secret (OpenSSL's CSPRNG by default).

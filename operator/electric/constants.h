@@ -119,5 +119,6 @@ inline constexpr std::string_view kShardInfix = "-shard-";
 inline constexpr std::string_view kDataSuffix = "-data";
 inline constexpr std::string_view kApiSecretSuffix = "-api-secret";
 inline constexpr std::string_view kRoutingSuffix = "-routing";
+inline constexpr std::string_view kNetworkPolicySuffix = "-network-policy";
 
 }  // namespace electric

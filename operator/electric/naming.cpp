@@ -37,6 +37,10 @@ std::string api_secret_name(std::string_view set_name) {
   return concat({set_name, kApiSecretSuffix});
 }
 
+std::string network_policy_name(std::string_view set_name) {
+  return concat({set_name, kNetworkPolicySuffix});
+}
+
 std::string default_routing_config_map_name(std::string_view set_name) {
   return concat({set_name, kRoutingSuffix});
 }

@@ -25,6 +25,8 @@ std::string shard_pvc_name(std::string_view set_name, std::string_view shard_nam
 std::string api_secret_name(std::string_view set_name);
 // Default of spec.routing.configMapName: "S-routing".
 std::string default_routing_config_map_name(std::string_view set_name);
+// "<set>-network-policy": the set's NetworkPolicy when spec.networkPolicy.enabled.
+std::string network_policy_name(std::string_view set_name);
 
 // ELECTRIC_INSTANCE_ID: "N/S-shard-X", unique per shard across the cluster.
 std::string instance_id(std::string_view namespace_name, std::string_view set_name,

@@ -20,6 +20,7 @@ namespace {
 const std::string kKindDeployment = "Deployment";
 const std::string kKindPvc = "PersistentVolumeClaim";
 const std::string kKindConfigMap = "ConfigMap";
+const std::string kKindNetworkPolicy = "NetworkPolicy";
 
 std::string pvc_request(const json& pvc) {
   const json* storage = &pvc;
@@ -159,6 +160,17 @@ void note_shard_removed(const ShardSet& set, const LiveChild& deployment, const 
   if (stream_id) remember_slot(slots, shard, *stream_id);
 }
 
+// The shard's pod checked against the level the operator allows, named by
+// the set's fields so the user knows what to change.
+std::optional<std::string> pod_security_problem(const ShardSet& set, const Shard& shard,
+                                                PodSecurityLevel allowed) {
+  auto violation = check_pod_security(render_pod_template(set, shard, ""), allowed);
+  if (!violation) return std::nullopt;
+  return set_field_path(violation->path) + ": " + violation->message +
+         "; this operator runs only pods that meet the Pod Security \"" + to_string(allowed) +
+         "\" profile (--max-pod-security-level)";
+}
+
 }  // namespace
 
 std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
@@ -206,6 +218,8 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     ShardFacts facts;
     facts.spec_errors = parsed.errors_for_shard(shard.name);
     std::optional<ShardSecretValues> values;
+    if (facts.spec_errors.empty())
+      facts.pod_security_problem = pod_security_problem(set, shard, observed.max_pod_security_level);
     if (facts.spec_errors.empty()) {
       auto resolved = resolve_shard_secret_values(shard, observed.read_secret, api_secret);
       if (!resolved) {
@@ -232,7 +246,8 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     }
     plan.shards.push_back(status);
 
-    const bool runnable = values && !facts.database_url_problem && !facts.stream_conflict;
+    const bool runnable =
+        values && !facts.pod_security_problem && !facts.database_url_problem && !facts.stream_conflict;
     if (!may_write) {
       if (runnable && has_unapplied_changes(facts, live_pvc, effective_storage_size(set, shard)))
         pending.push_back(shard.name);
@@ -252,9 +267,10 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
           plan.remove.push_back({c.kind, c.name, c.uid});
       }
     }
-    // Other problems (missing Secret, bad URL, shard spec error) leave the
-    // shard's existing children as they are: a running Electric keeps
-    // serving on its last good configuration until the input is fixed.
+    // Other problems (missing Secret, bad URL, shard spec error, a pod
+    // beyond the allowed Pod Security level) leave the shard's existing
+    // children as they are: a running Electric keeps serving on its last
+    // good configuration until the input is fixed.
   }
 
   // Children of shards no longer in spec, and routing ConfigMaps under an
@@ -266,6 +282,11 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     if (!set_wide.empty()) break;
     if (c.kind == kKindConfigMap) {
       if (may_write && c.owned_by_set && c.name != set.spec.routing_config_map_name)
+        plan.remove.push_back({c.kind, c.name, c.uid});
+      continue;
+    }
+    if (c.kind == kKindNetworkPolicy) {
+      if (may_write && c.owned_by_set && !set.spec.network_policy.enabled)
         plan.remove.push_back({c.kind, c.name, c.uid});
       continue;
     }
@@ -297,7 +318,10 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
   forget_slots_in_use(slots, plan.shards);
 
   if (may_write) {
-    for (auto* group : {&secrets, &pvcs, &retained_pvcs, &services, &deployments}) {
+    // Before any Deployment, so no pod starts unprotected.
+    std::vector<json> network_policies;
+    if (set.spec.network_policy.enabled) network_policies.push_back(render_network_policy(set));
+    for (auto* group : {&secrets, &pvcs, &retained_pvcs, &network_policies, &services, &deployments}) {
       for (auto& obj : *group) plan.apply.push_back(std::move(obj));
     }
     plan.apply.push_back(render_routing_configmap(set, plan.shards, observed.cluster_domain));

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "electric/pod_security.h"
 #include "electric/secret_values.h"
 #include "electric/shard_set.h"
 #include "electric/status.h"
@@ -27,7 +28,7 @@ namespace electric {
 
 // A child of the set that exists now (found by its shard-set label).
 struct LiveChild {
-  std::string kind;   // "Secret", "PersistentVolumeClaim", "Deployment", "Service", "ConfigMap"
+  std::string kind;   // "Secret", "PersistentVolumeClaim", "Deployment", "Service", "ConfigMap", "NetworkPolicy"
   std::string name;
   std::string shard;  // its electric-operator.dev/shard label; "" for per-set children
   std::string uid;
@@ -48,6 +49,9 @@ struct Observed {
   // Losers of find_stream_conflicts over every set the operator sees.
   std::map<ShardKey, std::string> stream_conflicts;
   std::string cluster_domain = "cluster.local";
+  // The Pod Security level every shard's pod must meet (the operator flag
+  // --max-pod-security-level); a pod that does not is refused.
+  PodSecurityLevel max_pod_security_level = kDefaultMaxPodSecurityLevel;
   std::string now;  // RFC 3339, for lastTransitionTime
 };
 
@@ -66,12 +70,15 @@ struct EventNote {
 struct Plan {
   // Server-side-apply bodies in a safe order (what a pod mounts and reads
   // exists before its Deployment): Secrets, PVCs, retained PVCs losing their
-  // ownerReference, Services, Deployments, then the routing ConfigMap. Only
-  // shards that can run get children. Empty when paused, when the spec as a
+  // ownerReference, the NetworkPolicy (when enabled), Services, Deployments,
+  // then the routing ConfigMap. Only
+  // shards that can run get children (not one whose pod breaks the Pod
+  // Security level: it keeps what it has). Empty when paused, when the spec as a
   // whole is invalid, or when the set is being deleted.
   std::vector<nlohmann::json> apply;
   // Children of shards no longer in spec, a losing shard's Deployment
-  // (ReplicationStreamConflict), routing ConfigMaps under an old name.
+  // (ReplicationStreamConflict), routing ConfigMaps under an old name, the
+  // NetworkPolicy once spec.networkPolicy.enabled is false.
   // Empty when no writes are allowed (paused, invalid spec, being deleted).
   std::vector<Removal> remove;
   nlohmann::json status;  // the whole status subresource body

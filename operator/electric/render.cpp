@@ -54,7 +54,51 @@ json last_entry_per_name(const json& entries) {
   return out;
 }
 
+bool has_member(const json& obj, const char* key) {
+  return obj.is_object() && obj.contains(key) && !obj[key].is_null();
+}
+
+// The Kubernetes API refuses allowPrivilegeEscalation: false next to
+// privileged: true or an added CAP_SYS_ADMIN (both imply escalation), so the
+// default gives way when the user asks for either.
+bool user_implies_privilege_escalation(const json& user) {
+  if (has_member(user, "privileged") && user["privileged"] == true) return true;
+  if (!has_member(user, "capabilities") || !has_member(user["capabilities"], "add")) return false;
+  for (const auto& cap : user["capabilities"]["add"])
+    if (cap == "SYS_ADMIN" || cap == "CAP_SYS_ADMIN") return true;
+  return false;
+}
+
 }  // namespace
+
+json container_security_context(const PodTemplate& t) {
+  json sc = json::object();
+  if (!user_implies_privilege_escalation(t.security_context)) sc["allowPrivilegeEscalation"] = false;
+  sc["capabilities"] = {{"drop", json::array({"ALL"})}};
+  // A container profile overrides the pod's: defaulting it when the user
+  // chose one for the pod would silently replace the user's choice.
+  if (!has_member(t.pod_security_context, "seccompProfile"))
+    sc["seccompProfile"] = {{"type", "RuntimeDefault"}};
+  // Merge patch (RFC 7396): the user's fields win, nested objects such as
+  // capabilities merge, lists replace.
+  if (t.security_context.is_object()) sc.merge_patch(t.security_context);
+  return sc;
+}
+
+std::string set_field_path(const std::string& pod_template_path) {
+  // The electric container is the only one, at index 0.
+  static const std::pair<std::string, std::string> kSources[] = {
+      {"spec.containers[0].securityContext", "spec.template.securityContext"},
+      {"spec.securityContext", "spec.template.podSecurityContext"},
+      {"metadata.annotations", "spec.template.podAnnotations"},
+  };
+  for (const auto& [pod_prefix, set_prefix] : kSources) {
+    if (pod_template_path.rfind(pod_prefix, 0) != 0) continue;
+    const std::string rest = pod_template_path.substr(pod_prefix.size());
+    if (rest.empty() || rest[0] == '.' || rest[0] == '[') return set_prefix + rest;
+  }
+  return "the pod's " + pod_template_path;
+}
 
 std::map<std::string, std::string> shard_secret_data(const ShardSecretValues& values) {
   std::map<std::string, std::string> data{
@@ -190,7 +234,7 @@ json render_pod_template(const ShardSet& set, const Shard& shard, const std::str
   };
   const json& resources = effective_resources(set, shard);
   if (non_empty(resources)) container["resources"] = resources;
-  if (non_empty(t.security_context)) container["securityContext"] = t.security_context;
+  container["securityContext"] = container_security_context(t);
 
   json pod_spec = {
       {"containers", json::array({container})},
@@ -201,6 +245,9 @@ json render_pod_template(const ShardSet& set, const Shard& shard, const std::str
       // Service links would inject variables such as ELECTRIC_PORT=tcp://...
       // for a Service named "electric"; Electric reads ELECTRIC_* settings.
       {"enableServiceLinks", false},
+      // Electric never calls the Kubernetes API; a token would only be a
+      // credential to steal.
+      {"automountServiceAccountToken", t.automount_service_account_token.value_or(false)},
   };
   if (!t.node_selector.empty()) pod_spec["nodeSelector"] = t.node_selector;
   if (non_empty(t.tolerations)) pod_spec["tolerations"] = t.tolerations;
@@ -228,6 +275,22 @@ json render_deployment(const ShardSet& set, const Shard& shard, const std::strin
             {"strategy", {{"type", "Recreate"}}},
             {"selector", {{"matchLabels", shard_selector(set.name, shard.name)}}},
             {"template", render_pod_template(set, shard, config_hash)}}}};
+}
+
+json render_network_policy(const ShardSet& set) {
+  json spec = {{"podSelector", {{"matchLabels", {{str(kLabelShardSet), set.name}}}}},
+               {"policyTypes", json::array({"Ingress"})}};
+  const json& from = set.spec.network_policy.from;
+  // A rule without peers would mean "from anywhere"; no peers means no rule,
+  // so no ingress at all. (The API server drops an empty list, so sending one
+  // would look like drift on every reconcile.)
+  if (from.is_array() && !from.empty())
+    spec["ingress"] = json::array(
+        {{{"from", from}, {"ports", json::array({{{"protocol", "TCP"}, {"port", kContainerPort}}})}}});
+  return {{"apiVersion", "networking.k8s.io/v1"},
+          {"kind", "NetworkPolicy"},
+          {"metadata", metadata(set, network_policy_name(set.name), set_labels(set.name, kComponentShard), true)},
+          {"spec", spec}};
 }
 
 json render_service(const ShardSet& set, const Shard& shard) {

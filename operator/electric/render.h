@@ -60,10 +60,25 @@ nlohmann::json render_retained_pvc(const ShardSet& set, const std::string& shard
                                    const nlohmann::json& existing_pvc);
 
 // The pod template of S-shard-X (labels, annotations, the electric container,
-// probes, volume, scheduling fields). An empty `config_hash` leaves the
+// probes, volume, scheduling fields; no service-account token unless
+// template.automountServiceAccountToken says so). An empty `config_hash` leaves the
 // config-hash annotation out, which is what config_hash.h hashes.
 nlohmann::json render_pod_template(const ShardSet& set, const Shard& shard,
                                    const std::string& config_hash);
+
+// The electric container's securityContext: allowPrivilegeEscalation
+// false, capabilities.drop [ALL] and seccompProfile RuntimeDefault (unless
+// podSecurityContext names a profile), with template.securityContext merged
+// over them. Whether the result is allowed is pod_security.h's question.
+nlohmann::json container_security_context(const PodTemplate& t);
+
+// Where a field of render_pod_template's result comes from in the set, for
+// messages: "spec.containers[0].securityContext.privileged" ->
+// "spec.template.securityContext.privileged"; likewise the pod's
+// securityContext (template.podSecurityContext) and annotations
+// (template.podAnnotations). Other paths are the operator's own and come
+// back as "the pod's <path>".
+std::string set_field_path(const std::string& pod_template_path);
 
 // The env list of the electric container in api.md's order: instance ID,
 // stream ID, storage dir, port, DATABASE_URL, ELECTRIC_SECRET, the pooled URL
@@ -76,6 +91,12 @@ nlohmann::json render_env(const ShardSet& set, const Shard& shard);
 // shard-set and shard, the pod template with the config-hash annotation.
 nlohmann::json render_deployment(const ShardSet& set, const Shard& shard,
                                  const std::string& config_hash);
+
+// NetworkPolicy S-network-policy: selects every shard pod of the set and
+// admits ingress to Electric's port only from spec.networkPolicy.from
+// (policyTypes Ingress only: egress needs DNS and the databases, which the
+// operator cannot know the addresses of).
+nlohmann::json render_network_policy(const ShardSet& set);
 
 // Service S-shard-X: spec.service.type, port spec.service.port named http,
 // targetPort http.

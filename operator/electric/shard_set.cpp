@@ -346,6 +346,12 @@ ParsedShardSet parse_shard_set(const json& object) {
     r.read_string(tpl, "priorityClassName", "spec.template.priorityClassName", t.priority_class_name);
     r.read_object(tpl, "podSecurityContext", "spec.template.podSecurityContext", t.pod_security_context);
     r.read_object(tpl, "securityContext", "spec.template.securityContext", t.security_context);
+    if (const json* automount = r.member(tpl, "automountServiceAccountToken")) {
+      if (automount->is_boolean())
+        t.automount_service_account_token = automount->get<bool>();
+      else
+        r.error("spec.template.automountServiceAccountToken", "must be true or false");
+    }
     r.report_unknown(tpl, "spec.template");
   }
 
@@ -396,6 +402,18 @@ ParsedShardSet parse_shard_set(const json& object) {
   }
   if (s.routing_config_map_name.empty() && !set.name.empty())
     s.routing_config_map_name = default_routing_config_map_name(set.name);
+
+  json network_policy;
+  if (r.read_object(*spec, "networkPolicy", "spec.networkPolicy", network_policy)) {
+    if (const json* enabled = r.member(network_policy, "enabled")) {
+      if (enabled->is_boolean())
+        s.network_policy.enabled = enabled->get<bool>();
+      else
+        r.error("spec.networkPolicy.enabled", "must be true or false");
+    }
+    r.read_array(network_policy, "from", "spec.networkPolicy.from", s.network_policy.from);
+    r.report_unknown(network_policy, "spec.networkPolicy");
+  }
 
   json shards;
   if (r.read_array(*spec, "shards", "spec.shards", shards)) {

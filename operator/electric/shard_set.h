@@ -65,6 +65,9 @@ struct PodTemplate {
   std::string priority_class_name;
   nlohmann::json pod_security_context = nlohmann::json::object();  // PodSecurityContext
   nlohmann::json security_context = nlohmann::json::object();      // the container's
+  // Unset = false: Electric never calls the Kubernetes API, so a mounted
+  // token would only be something to steal.
+  std::optional<bool> automount_service_account_token;
 };
 
 struct Shard {
@@ -75,6 +78,14 @@ struct Shard {
   nlohmann::json resources = nlohmann::json::object();  // {} = use template.resources
   std::optional<std::string> storage_size;             // overrides spec.storage.size
   nlohmann::json env = nlohmann::json::array();         // appended after template.env
+};
+
+// spec.networkPolicy: when enabled, a NetworkPolicy admits ingress to
+// Electric's port from `from` only (corev1 NetworkPolicyPeer list, passed
+// through; empty admits nothing). Egress is left alone.
+struct NetworkPolicySpec {
+  bool enabled = false;
+  nlohmann::json from = nlohmann::json::array();
 };
 
 struct ShardSetSpec {
@@ -88,6 +99,7 @@ struct ShardSetSpec {
   ServiceSpec service;
   PersistentVolumeClaimRetentionPolicy pvc_retention;
   std::string routing_config_map_name;  // defaulted to "<set>-routing"
+  NetworkPolicySpec network_policy;
   bool paused = false;
 };
 

@@ -86,9 +86,14 @@ DeploymentFacts deployment_facts(const json& deployment) {
   if (hash && hash->is_string()) facts.config_hash = hash->get<std::string>();
   if (status.is_object() && status.contains("conditions") && status["conditions"].is_array()) {
     for (const auto& c : status["conditions"]) {
-      if (c.is_object() && c.value("type", "") == "Progressing" && c.value("status", "") == "False" &&
-          c.value("reason", "") == "ProgressDeadlineExceeded")
+      if (!c.is_object()) continue;
+      const auto text = [&c](const char* key) {
+        return c.contains(key) && c[key].is_string() ? c[key].get<std::string>() : std::string();
+      };
+      if (text("type") == "Progressing" && text("status") == "False" && text("reason") == "ProgressDeadlineExceeded")
         facts.progress_deadline_exceeded = true;
+      if (text("type") == "ReplicaFailure" && text("status") == "True")
+        facts.replica_failure = text("message").empty() ? text("reason") : text("message");
     }
   }
   return facts;
@@ -117,7 +122,8 @@ std::optional<std::string> storage_shrink_problem(const std::string& desired, co
 bool ShardStatus::failing() const {
   return reason == kReasonInvalidSpec || reason == kReasonSecretNotFound ||
          reason == kReasonInvalidDatabaseURL || reason == kReasonReplicationStreamConflict ||
-         reason == kReasonStorageShrinkNotSupported || reason == kReasonProgressDeadlineExceeded;
+         reason == kReasonStorageShrinkNotSupported || reason == kReasonProgressDeadlineExceeded ||
+         reason == kReasonPodSecurityViolation || reason == kReasonPodCreationFailed;
 }
 
 bool operator==(const ShardStatus& a, const ShardStatus& b) {
@@ -149,6 +155,10 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
     settle(ShardPhase::Failed, kReasonInvalidSpec, describe_errors(facts.spec_errors));
     return s;
   }
+  if (facts.pod_security_problem) {
+    settle(ShardPhase::Failed, kReasonPodSecurityViolation, *facts.pod_security_problem);
+    return s;
+  }
   if (facts.secret_problem) {
     settle(ShardPhase::Pending, kReasonSecretNotFound, *facts.secret_problem);
     return s;
@@ -171,6 +181,10 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
       settle(ShardPhase::Pending, kReasonPaused, "the Deployment is not created while spec.paused is true");
     else
       settle(ShardPhase::Progressing, kReasonCreating, "creating the Deployment");
+  } else if (!d.replica_failure.empty() && d.available_replicas < d.desired_replicas) {
+    // More telling than the deadline that follows it: it says who refused.
+    settle(ShardPhase::Progressing, kReasonPodCreationFailed,
+           "the Deployment cannot create the pod: " + d.replica_failure);
   } else if (d.progress_deadline_exceeded) {
     settle(ShardPhase::Progressing, kReasonProgressDeadlineExceeded,
            "the Deployment made no progress within its deadline; see the pod's events and logs");

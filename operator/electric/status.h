@@ -30,7 +30,9 @@ inline constexpr std::string_view kReasonSecretNotFound = "SecretNotFound";
 inline constexpr std::string_view kReasonInvalidDatabaseURL = "InvalidDatabaseURL";
 inline constexpr std::string_view kReasonReplicationStreamConflict = "ReplicationStreamConflict";
 inline constexpr std::string_view kReasonStorageShrinkNotSupported = "StorageShrinkNotSupported";
+inline constexpr std::string_view kReasonPodSecurityViolation = "PodSecurityViolation";
 inline constexpr std::string_view kReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded";
+inline constexpr std::string_view kReasonPodCreationFailed = "PodCreationFailed";
 inline constexpr std::string_view kReasonPaused = "Paused";
 inline constexpr std::string_view kReasonCreating = "Creating";
 inline constexpr std::string_view kReasonRollingOut = "RollingOut";
@@ -63,6 +65,10 @@ struct DeploymentFacts {
   int64_t updated_replicas = 0;
   int64_t available_replicas = 0;
   bool progress_deadline_exceeded = false;  // condition Progressing=False, ProgressDeadlineExceeded
+  // The message of condition ReplicaFailure=True ("" = none): the pod could
+  // not be created, e.g. the namespace's Pod Security admission or a quota
+  // refused it. Without it such a shard would sit in Progressing unexplained.
+  std::string replica_failure;
   std::string config_hash;  // the live pod template's config-hash annotation
 };
 // Reads those facts from a Deployment object; null or non-object = missing.
@@ -83,6 +89,9 @@ struct ShardFacts {
   // when given and different from the live one, the shard is not "updated"
   // yet (or, while paused, runs an older template).
   std::optional<std::string> desired_config_hash;
+  // Failed, PodSecurityViolation; decides right after spec_errors (it is
+  // last here only so existing aggregate initialisers keep their meaning).
+  std::optional<std::string> pod_security_problem;
 };
 
 // "Secret \"pg-0\" not found" / "Secret \"pg-0\" has no key \"url\"" (names only).

@@ -10,6 +10,7 @@ const Resource kPersistentVolumeClaims{"v1", "persistentvolumeclaims",
 const Resource kEvents{"v1", "events", "Event", true};
 const Resource kNamespaces{"v1", "namespaces", "Namespace", false};
 const Resource kDeployments{"apps/v1", "deployments", "Deployment", true};
+const Resource kNetworkPolicies{"networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", true};
 const Resource kLeases{"coordination.k8s.io/v1", "leases", "Lease", true};
 
 std::string collection_path(const Resource& r, std::string_view ns) {

@@ -24,6 +24,7 @@ extern const Resource kPersistentVolumeClaims;
 extern const Resource kEvents;  // core/v1 Events
 extern const Resource kNamespaces;
 extern const Resource kDeployments;
+extern const Resource kNetworkPolicies;
 extern const Resource kLeases;
 
 // "/api/v1" or "/apis/<group>/<version>", then "/namespaces/<ns>" when the

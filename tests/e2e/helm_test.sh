@@ -44,6 +44,8 @@ check_fails "kubeVersion refuses Kubernetes 1.28" 'incompatible with Kubernetes 
 # kinds FILE: "Kind/namespace/name" of every rendered object, sorted.
 
 expected_default="ClusterRole//electric-operator
+ClusterRole//electricshardset-editor
+ClusterRole//electricshardset-viewer
 ClusterRoleBinding//electric-operator
 Deployment/electric-operator-system/electric-operator
 Lease/electric-operator-system/electric-operator-leader
@@ -54,7 +56,9 @@ ServiceAccount/electric-operator-system/electric-operator"
 check "default values render exactly the cluster-wide objects" \
   diff <(echo "$expected_default") <(kinds "$WORK/default.yaml")
 
-expected_namespaced="Deployment/electric-operator-system/electric-operator
+expected_namespaced="ClusterRole//electricshardset-editor
+ClusterRole//electricshardset-viewer
+Deployment/electric-operator-system/electric-operator
 Lease/electric-operator-system/electric-operator-leader
 Role/electric-demo-extra/electric-operator
 Role/electric-demo/electric-operator
@@ -65,7 +69,7 @@ RoleBinding/electric-operator-system/electric-operator-leader-election
 Service/electric-operator-system/electric-operator-metrics
 ServiceAccount/electric-operator-system/electric-operator
 ServiceMonitor/electric-operator-system/electric-operator"
-check "namespaced values render Roles per watched namespace and no ClusterRole" \
+check "namespaced values render Roles per watched namespace and no ClusterRole for the operator" \
   diff <(echo "$expected_namespaced") <(kinds "$WORK/namespaced.yaml")
 
 
@@ -85,6 +89,12 @@ lease_id_matches_role() {
   deployment_args "$1" | grep -qx -- '--leader-election-id=electric-operator-leader' &&
   [ "$(yq -r 'select(.kind == "Role" and .metadata.name == "electric-operator-leader-election") | .rules[1].resourceNames[0]' "$1")" = electric-operator-leader ]
 }
+check "electricshardset-editor/-viewer aggregate into admin, edit and view" user_roles_aggregate "$WORK/default.yaml"
+check "the namespaced rendering ships them too" user_roles_aggregate "$WORK/namespaced.yaml"
+user_roles_off() {
+  ! render /dev/stdout --set userRoles.enabled=false | grep -q 'electricshardset-'
+}
+check "userRoles.enabled=false renders neither" user_roles_off
 check "leader election on by default, Lease id matches the Role's resourceName" lease_id_matches_role "$WORK/default.yaml"
 
 leader_election_off() {
@@ -100,6 +110,12 @@ metrics_port_is() {
   [ "$(yq -r 'select(.kind == "Deployment") | .spec.template.spec.containers[0].ports[] | select(.name == "metrics") | .containerPort' "$1")" = "$2" ]
 }
 check "metrics port value reaches the flag, container port and Service" metrics_port_is "$WORK/namespaced.yaml" 9090
+pod_security_level_is() {  # FILE LEVEL
+  deployment_args "$1" | grep -qx -- "--max-pod-security-level=$2"
+}
+check "Electric pods are held to Pod Security baseline by default" pod_security_level_is "$WORK/default.yaml" baseline
+check "maxPodSecurityLevel reaches the flag" \
+  pod_security_level_is <(render /dev/stdout --set maxPodSecurityLevel=restricted) restricted
 check "image defaults to electric-operator:<appVersion>" \
   test "$(deployment_image "$WORK/default.yaml")" = electric-operator:0.1.0
 
@@ -127,6 +143,7 @@ lint_must_fail "unknown top-level key fails on the schema" --set replicas=2
 lint_must_fail "unknown nested key fails on the schema" --set image.tagg=1.0
 lint_must_fail "unknown serviceMonitor key fails on the schema" --set metrics.serviceMonitor.enable=true
 lint_must_fail "bad logLevel fails on the schema" --set logLevel=verbose
+lint_must_fail "bad maxPodSecurityLevel fails on the schema" --set maxPodSecurityLevel=Baseline
 lint_must_fail "port out of range fails on the schema" --set metrics.port=70000
 lint_must_fail "watchNamespaces not a list fails on the schema" --set watchNamespaces=electric-demo
 lint_must_fail "bad namespace name fails on the schema" --set 'watchNamespaces[0]=Electric_Demo'
@@ -147,6 +164,10 @@ if kubectl kustomize "$REPO_ROOT/manifests" > "$WORK/kustomize.yaml" 2>&1; then
     diff <(echo "$chart_rules") <(rules "$WORK/kustomize.yaml" ClusterRole electric-operator)
   check "chart namespaced Role rules == chart ClusterRole rules" \
     diff <(echo "$chart_rules") <(rules "$WORK/namespaced.yaml" Role electric-operator)
+  for role in electricshardset-editor electricshardset-viewer; do
+    check "chart $role rules == manifests $role rules" \
+      diff <(rules "$WORK/default.yaml" ClusterRole "$role") <(rules "$WORK/kustomize.yaml" ClusterRole "$role")
+  done
   check "chart leader-election Role == manifests leader-election Role" \
     diff <(rules "$WORK/default.yaml" Role electric-operator-leader-election) \
          <(rules "$WORK/kustomize.yaml" Role electric-operator-leader-election)

@@ -232,6 +232,8 @@ check_needed_in() {
   check_can "$sa_ns" yes get secrets -n "$ns"
   check_can "$sa_ns" yes create deployments.apps -n "$ns"
   check_can "$sa_ns" yes delete persistentvolumeclaims -n "$ns"
+  check_can "$sa_ns" yes watch networkpolicies.networking.k8s.io -n "$ns"
+  check_can "$sa_ns" yes delete networkpolicies.networking.k8s.io -n "$ns"
   check_can "$sa_ns" yes patch events -n "$ns"
   check_can "$sa_ns" yes create leases.coordination.k8s.io -n "$sa_ns"
   check_can "$sa_ns" yes update leases.coordination.k8s.io/electric-operator-leader -n "$sa_ns"
@@ -490,8 +492,8 @@ scenario_helm() {
   else
     skip "CRD existed before helm install (sets use it elsewhere)"
   fi
-  check "release holds SA, ClusterRole+Binding, leader Role+Binding and Lease, Service, Deployment" \
-    test "$(helm_release_kinds)" = "ClusterRole ClusterRoleBinding Deployment Lease Role RoleBinding Service ServiceAccount "
+  check "release holds SA, ClusterRole+Binding, the editor/viewer ClusterRoles, leader Role+Binding and Lease, Service, Deployment" \
+    test "$(helm_release_kinds)" = "ClusterRole ClusterRole ClusterRole ClusterRoleBinding Deployment Lease Role RoleBinding Service ServiceAccount "
   $crd_created && check_crd_upgrade_under_helm "$chart"
 
   apply_sample

@@ -77,6 +77,21 @@ rules() { yq -cS --arg kind "$2" --arg name "$3" 'select(.kind == $kind and .met
 # The project version, from CMakeLists.txt (its one source).
 project_version() { sed -n 's/^project(electric-operator VERSION \([0-9.]*\).*/\1/p' "$REPO_ROOT/CMakeLists.txt"; }
 
+# user_roles_aggregate FILE: electricshardset-editor aggregates into admin and
+# edit and may write sets (never their status); electricshardset-viewer
+# aggregates into view only and may only read.
+user_roles_aggregate() {
+  local editor viewer
+  editor="$(yq -c 'select(.kind == "ClusterRole" and .metadata.name == "electricshardset-editor") |
+    [.metadata.labels["rbac.authorization.k8s.io/aggregate-to-admin"], .metadata.labels["rbac.authorization.k8s.io/aggregate-to-edit"],
+     .metadata.labels["rbac.authorization.k8s.io/aggregate-to-view"], (.rules | map({"r": .resources, "v": .verbs}))]' "$1")"
+  viewer="$(yq -c 'select(.kind == "ClusterRole" and .metadata.name == "electricshardset-viewer") |
+    [.metadata.labels["rbac.authorization.k8s.io/aggregate-to-admin"], .metadata.labels["rbac.authorization.k8s.io/aggregate-to-edit"],
+     .metadata.labels["rbac.authorization.k8s.io/aggregate-to-view"], (.rules | map({"r": .resources, "v": .verbs}))]' "$1")"
+  diff <(echo '["true","true",null,[{"r":["electricshardsets"],"v":["create","delete","deletecollection","get","list","patch","update","watch"]},{"r":["electricshardsets/status"],"v":["get"]}]]') <(echo "$editor") &&
+  diff <(echo '[null,null,"true",[{"r":["electricshardsets"],"v":["get","list","watch"]},{"r":["electricshardsets/status"],"v":["get"]}]]') <(echo "$viewer")
+}
+
 deployment_args() { yq -r 'select(.kind == "Deployment") | .spec.template.spec.containers[0].args[]' "$1"; }
 deployment_image() { yq -r 'select(.kind == "Deployment") | .spec.template.spec.containers[0].image' "$1"; }
 

@@ -23,6 +23,8 @@ check "crds/ holds only the CRD" \
   diff <(echo CustomResourceDefinition) <(yq -r '.kind' "$REPO_ROOT"/crds/*)
 
 expected_base="ClusterRole//electric-operator
+ClusterRole//electricshardset-editor
+ClusterRole//electricshardset-viewer
 ClusterRoleBinding//electric-operator
 Deployment/electric-operator-system/electric-operator
 Lease/electric-operator-system/electric-operator-leader
@@ -33,7 +35,9 @@ Service/electric-operator-system/electric-operator-metrics
 ServiceAccount/electric-operator-system/electric-operator"
 check "manifests/ holds exactly the cluster-wide install" diff <(echo "$expected_base") <(kinds "$WORK/base.yaml")
 
-expected_overlay="Deployment/electric-operator-system/electric-operator
+expected_overlay="ClusterRole//electricshardset-editor
+ClusterRole//electricshardset-viewer
+Deployment/electric-operator-system/electric-operator
 Lease/electric-operator-system/electric-operator-leader
 Namespace//electric-operator-system
 Role/electric-demo/electric-operator
@@ -42,7 +46,7 @@ RoleBinding/electric-demo/electric-operator
 RoleBinding/electric-operator-system/electric-operator-leader-election
 Service/electric-operator-system/electric-operator-metrics
 ServiceAccount/electric-operator-system/electric-operator"
-check "the namespaced overlay swaps the ClusterRole for a Role in electric-demo, and owns no watched namespace" \
+check "the namespaced overlay swaps the operator's ClusterRole for a Role in electric-demo, and owns no watched namespace" \
   diff <(echo "$expected_overlay") <(kinds "$WORK/overlay.yaml")
 check "the namespaced overlay passes --namespace=electric-demo" \
   diff <(echo --namespace=electric-demo) <(deployment_args "$WORK/overlay.yaml" | grep -- '^--namespace=')
@@ -54,19 +58,26 @@ check "every binding names the installed ServiceAccount, and only it" \
        <(yq -r 'select(.kind | test("Binding$")) | .subjects[] | "\(.kind) \(.namespace)/\(.name)"' "$WORK/overlay.yaml" "$WORK/base.yaml" | sort -u)
 
 least_privilege() {
-  # No wildcard, no pods or pods/exec, no nodes or namespaces, and sets are read-only.
+  # The operator's roles (not the ones for people): no wildcard, no pods or
+  # pods/exec, no nodes or namespaces, and sets are read-only.
+  local operator_roles='select((.kind == "ClusterRole" or .kind == "Role") and (.metadata.name | startswith("electricshardset-") | not))'
   local all
-  all="$(yq -c 'select(.kind == "ClusterRole" or .kind == "Role") | .rules[]' "$1")"
+  all="$(yq -c "$operator_roles | .rules[]" "$1")"
+  [ -n "$all" ] &&
   ! grep -q '"\*"' <<<"$all" &&
   ! grep -Eq '"(pods|pods/exec|nodes|namespaces)"' <<<"$all" &&
-  [ "$(yq -c 'select(.kind == "ClusterRole" or .kind == "Role") | .rules[] | select(.resources | index("electricshardsets")) | .verbs' "$1" | sort -u)" = '["get","list","watch"]' ]
+  [ "$(yq -c "$operator_roles | .rules[] | select(.resources | index(\"electricshardsets\")) | .verbs" "$1" | sort -u)" = '["get","list","watch"]' ]
 }
 check "no wildcard, no pods/exec, nodes or namespaces; sets read-only" least_privilege "$WORK/base.yaml"
 check "the same holds in the namespaced overlay" least_privilege "$WORK/overlay.yaml"
+check "electricshardset-editor/-viewer aggregate into admin, edit and view" user_roles_aggregate "$WORK/base.yaml"
+check "the namespaced overlay ships them too" user_roles_aggregate "$WORK/overlay.yaml"
 
 check "the Deployment is restricted-PSS compliant, probed and bounded" deployment_is_restricted "$WORK/base.yaml"
 check "the operator namespace enforces the restricted Pod Security Standard" \
   test "$(yq -r 'select(.kind == "Namespace") | .metadata.labels["pod-security.kubernetes.io/enforce"]' "$WORK/base.yaml")" = restricted
+check "Electric pods are held to Pod Security baseline" \
+  bash -c "grep -qx -- '--max-pod-security-level=baseline' <<<'$(deployment_args "$WORK/base.yaml")'"
 check "leader election targets the pod's namespace" \
   bash -c "grep -qx -- '--leader-election-namespace=\$(POD_NAMESPACE)' <<<'$(deployment_args "$WORK/base.yaml")'"
 check "no empty maps, lists or nulls (CRD aside)" no_empty_values "$WORK/base.yaml"

@@ -25,6 +25,19 @@ TEST(Options, RunDefaultsFollowControllerRuntime) {
   EXPECT_EQ(o.health_probe_bind_address, ":8081");
   EXPECT_EQ(o.shutdown_grace_period, std::chrono::seconds(30));
   EXPECT_FALSE(o.leader_elect);
+  EXPECT_EQ(o.max_pod_security_level, electric::PodSecurityLevel::Baseline);
+}
+
+TEST(Options, MaxPodSecurityLevel) {
+  EXPECT_EQ(std::get<RunOptions>(parse({"run", "--max-pod-security-level=restricted"})).max_pod_security_level,
+            electric::PodSecurityLevel::Restricted);
+  EXPECT_EQ(std::get<RunOptions>(parse({"run", "--max-pod-security-level", "privileged"})).max_pod_security_level,
+            electric::PodSecurityLevel::Privileged);
+  EXPECT_EQ(std::get<RenderOptions>(parse({"render", "-f", "s.yaml", "--max-pod-security-level=restricted"}))
+                .max_pod_security_level,
+            electric::PodSecurityLevel::Restricted);
+  EXPECT_EQ(std::get<RenderOptions>(parse({"render", "-f", "s.yaml"})).max_pod_security_level,
+            electric::PodSecurityLevel::Baseline);
 }
 
 TEST(Options, RunFlagsInBothSpellings) {
@@ -61,6 +74,8 @@ TEST(Options, BadInputIsAUsageErrorWithAClearMessage) {
            {{"run", "--frobnicate"}, "unknown flag for run: --frobnicate"},
            {{"run", "--namespace"}, "--namespace needs a value"},
            {{"run", "--shutdown-grace-period=soon"}, "must be a duration"},
+           {{"run", "--max-pod-security-level=none"}, "--max-pod-security-level must be privileged, baseline or restricted, got \"none\""},
+           {{"render", "-f", "s.yaml", "--max-pod-security-level=Baseline"}, "--max-pod-security-level must be"},
            {{"render"}, "render needs -f FILE"},
            {{"render", "-f"}, "-f needs a value"},
            {{"render", "-x", "y"}, "unknown flag for render"},

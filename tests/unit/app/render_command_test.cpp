@@ -19,12 +19,14 @@ class RenderCommand : public ::testing::Test {
     std::ofstream(path_) << text;
     return path_;
   }
-  int render(const std::string& file, std::string ns = "") {
+  int render(const std::string& file, std::string ns = "",
+             electric::PodSecurityLevel level = electric::kDefaultMaxPodSecurityLevel) {
     out_.str("");
     err_.str("");
     RenderOptions options;
     options.file = file;
     options.ns = std::move(ns);
+    options.max_pod_security_level = level;
     return run_render(options, out_, err_);
   }
   std::string path_;
@@ -87,6 +89,15 @@ TEST_F(RenderCommand, NamespaceFlagFillsInWhenTheFileNamesNone) {
   ASSERT_EQ(render(file), 0) << err_.str();
   EXPECT_NE(out_.str().find("namespace: default"), std::string::npos);
   EXPECT_EQ(out_.str().find("staging"), std::string::npos);
+}
+
+TEST_F(RenderCommand, APodBeyondTheAllowedLevelIsAnErrorNotASilentGap) {
+  const std::string set = std::string(kSet) + "  template: {securityContext: {privileged: true}}\n";
+  EXPECT_EQ(render(write(set)), 1);
+  EXPECT_NE(err_.str().find("shard \"0\": spec.template.securityContext.privileged"), std::string::npos) << err_.str();
+  EXPECT_EQ(out_.str().find("kind: Deployment"), std::string::npos);
+  EXPECT_EQ(render(write(set), "", electric::PodSecurityLevel::Privileged), 0) << err_.str();
+  EXPECT_NE(out_.str().find("privileged: true"), std::string::npos);
 }
 
 TEST_F(RenderCommand, BadInputGivesAClearErrorAndExitCode) {

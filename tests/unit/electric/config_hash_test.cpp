@@ -65,6 +65,7 @@ TEST(ConfigHash, EverySpecInputOfThePodChangesIt) {
       {"template.priorityClassName", [](ShardSet& s) { s.spec.pod_template.priority_class_name = "p"; }},
       {"template.podSecurityContext", [](ShardSet& s) { s.spec.pod_template.pod_security_context = {{"fsGroup", 1}}; }},
       {"template.securityContext", [](ShardSet& s) { s.spec.pod_template.security_context = {{"runAsUser", 1}}; }},
+      {"template.automountServiceAccountToken", [](ShardSet& s) { s.spec.pod_template.automount_service_account_token = true; }},
       {"shard.resources", [](ShardSet& s) { s.spec.shards[0].resources = {{"requests", {{"cpu", "2"}}}}; }},
       {"shard.env", [](ShardSet& s) { s.spec.shards[0].env = json::parse(R"([{"name":"B","value":"1"}])"); }},
       {"shard.replicationStreamID", [](ShardSet& s) { s.spec.shards[0].replication_stream_id = "explicit"; }},

@@ -197,6 +197,27 @@ TEST_F(PlanReconcileTest, AppliesEveryChildInSafeOrder) {
   for (const auto& obj : p.apply) EXPECT_EQ(obj["metadata"]["namespace"], "prod") << obj.dump();
 }
 
+TEST_F(PlanReconcileTest, NetworkPolicyBeforeAnyPodWhenEnabledAndRemovedWhenNot) {
+  EXPECT_EQ(find_applied(plan(), "NetworkPolicy", "myapp-network-policy"), nullptr);  // off by default
+  object_["spec"]["networkPolicy"] = json::parse(R"({"enabled": true, "from": [{"podSelector": {}}]})");
+  Plan p = plan();
+  std::vector<std::string> order = applied(p);
+  auto at = [&order](const std::string& name) { return std::find(order.begin(), order.end(), name) - order.begin(); };
+  ASSERT_LT(at("NetworkPolicy/myapp-network-policy"), static_cast<long>(order.size()));
+  EXPECT_LT(at("NetworkPolicy/myapp-network-policy"), at("Deployment/myapp-shard-0"));
+  EXPECT_LT(at("NetworkPolicy/myapp-network-policy"), at("Service/myapp-shard-0"));
+  add_child("NetworkPolicy", "myapp-network-policy", "", "uid-np");
+  EXPECT_THAT(plan().remove, IsEmpty());
+
+  object_["spec"]["networkPolicy"]["enabled"] = false;
+  EXPECT_THAT(removed(plan()), ElementsAre("NetworkPolicy/myapp-network-policy@uid-np"));
+  object_["spec"]["paused"] = true;  // no writes while paused
+  EXPECT_THAT(plan().remove, IsEmpty());
+  object_["spec"]["paused"] = false;
+  observed_.children.back().owned_by_set = false;  // someone else's: left alone
+  EXPECT_THAT(plan().remove, IsEmpty());
+}
+
 TEST_F(PlanReconcileTest, ShardSecretsCopyValuesFromTheReferencedSecrets) {
   Plan p = plan();
   using Data = std::map<std::string, std::string>;
@@ -485,6 +506,82 @@ TEST_F(PlanReconcileTest, StreamConflictNeverDeletesADeploymentTheSetDoesNotOwn)
   Plan p = plan();
   EXPECT_THAT(p.remove, IsEmpty());
   EXPECT_EQ(find_applied(p, "Deployment", "myapp-shard-2"), nullptr);
+}
+
+TEST_F(PlanReconcileTest, APrivilegedTemplateIsRefusedAndNothingIsCreated) {
+  object_["spec"]["template"] = json::parse(R"({"securityContext": {"privileged": true}})");
+  Plan p = plan();
+  for (const char* shard : {"0", "1", "2"}) {
+    SCOPED_TRACE(shard);
+    const json& s = shard_status(p, shard);
+    EXPECT_EQ(s["phase"], "Failed");
+    EXPECT_EQ(s["reason"], "PodSecurityViolation");
+    EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("spec.template.securityContext.privileged"));
+    EXPECT_THAT(s["message"].get<std::string>(), HasSubstr("\"baseline\""));
+    EXPECT_THAT(applied_for_shard(p, shard), IsEmpty());
+  }
+  EXPECT_THAT(applied(p), ElementsAre("ConfigMap/myapp-routing"));
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+  EXPECT_THAT(condition(p.status, "Degraded")["message"].get<std::string>(), HasSubstr("PodSecurityViolation"));
+  EXPECT_TRUE(has_event(p, "Warning", "PodSecurityViolation"));
+}
+
+TEST_F(PlanReconcileTest, APodSecurityViolationLeavesARunningShardAsItIs) {
+  const Plan before = plan();
+  const json* running = find_applied(before, "Deployment", "myapp-shard-0");
+  ASSERT_NE(running, nullptr);
+  observed_.deployments["myapp-shard-0"] = rolled_out(*running);
+  add_child("Deployment", "myapp-shard-0", "0", "uid-d0");
+
+  object_["spec"]["template"] = json::parse(R"({"podSecurityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}})");
+  Plan p = plan();
+  EXPECT_EQ(shard_status(p, "0")["reason"], "PodSecurityViolation");
+  EXPECT_THAT(shard_status(p, "0")["message"].get<std::string>(),
+              HasSubstr("spec.template.podSecurityContext.sysctls[0].name"));
+  EXPECT_EQ(find_applied(p, "Deployment", "myapp-shard-0"), nullptr);  // no change applied
+  EXPECT_THAT(p.remove, IsEmpty());                                     // and nothing deleted
+}
+
+TEST_F(PlanReconcileTest, APodRefusedByAdmissionReachesStatusAndAnEvent) {
+  const Plan before = plan();
+  json live = *find_applied(before, "Deployment", "myapp-shard-0");
+  live["metadata"]["generation"] = 1;
+  live["status"] = json::parse(R"({"observedGeneration": 1, "replicas": 0, "conditions": [
+      {"type": "Progressing", "status": "True", "reason": "NewReplicaSetCreated"},
+      {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+       "message": "pods \"myapp-shard-0-7f9\" is forbidden: violates PodSecurity \"restricted:latest\": runAsNonRoot != true"}]})");
+  observed_.deployments["myapp-shard-0"] = live;
+  Plan p = plan();
+  const json& s0 = shard_status(p, "0");
+  EXPECT_EQ(s0["phase"], "Progressing");
+  EXPECT_EQ(s0["reason"], "PodCreationFailed");
+  EXPECT_THAT(s0["message"].get<std::string>(), HasSubstr("violates PodSecurity"));
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+  EXPECT_TRUE(has_event(p, "Warning", "PodCreationFailed"));
+  EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-0"), nullptr);  // still kept as specified
+}
+
+TEST_F(PlanReconcileTest, TheAllowedLevelComesFromTheOperator) {
+  object_["spec"]["template"] = json::parse(R"({"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}})");
+  observed_.max_pod_security_level = PodSecurityLevel::Privileged;
+  Plan p = plan();
+  EXPECT_EQ(shard_status(p, "0")["reason"], "Creating");
+  const json* d = find_applied(p, "Deployment", "myapp-shard-0");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ((*d)["spec"]["template"]["spec"]["containers"][0]["securityContext"]["capabilities"]["add"],
+            json::array({"SYS_ADMIN"}));
+
+  // Restricted refuses the defaults (root is allowed by the image) until
+  // the README's non-root recipe is added.
+  object_["spec"]["template"] = json::object();
+  observed_.max_pod_security_level = PodSecurityLevel::Restricted;
+  p = plan();
+  EXPECT_EQ(shard_status(p, "0")["reason"], "PodSecurityViolation");
+  EXPECT_THAT(shard_status(p, "0")["message"].get<std::string>(), HasSubstr("runAsNonRoot"));
+  object_["spec"]["template"]["podSecurityContext"] = {{"runAsNonRoot", true}, {"runAsUser", 65534}};
+  p = plan();
+  EXPECT_EQ(shard_status(p, "0")["reason"], "Creating");
 }
 
 TEST_F(PlanReconcileTest, StorageShrinkKeepsThePvcAndAppliesTheRest) {

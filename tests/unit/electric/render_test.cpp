@@ -204,7 +204,60 @@ TEST(RenderDeployment, ShapeLabelsSelectorStrategy) {
                           "securityContext", "imagePullSecrets"})
     EXPECT_FALSE(pod.contains(key)) << key;
   EXPECT_FALSE(c.contains("resources"));
-  EXPECT_FALSE(c.contains("securityContext"));
+  // Locked down by default (issue 15): no token, no escalation, no
+  // capabilities, the runtime's seccomp profile.
+  EXPECT_EQ(pod["automountServiceAccountToken"], false);
+  EXPECT_EQ(c["securityContext"], json::parse(R"({"allowPrivilegeEscalation": false,
+      "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})"));
+}
+
+TEST(RenderPodTemplate, AutomountTokenWhenAskedFor) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["template"] = {{"automountServiceAccountToken", true}};
+  ShardSet set = electric_test::parse_ok(obj);
+  EXPECT_EQ(render_pod_template(set, set.spec.shards[0], "")["spec"]["automountServiceAccountToken"], true);
+}
+
+json container_sc_for(const json& tpl) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["template"] = tpl;
+  ShardSet set = electric_test::parse_ok(obj);
+  return render_pod_template(set, set.spec.shards[0], "")["spec"]["containers"][0]["securityContext"];
+}
+
+TEST(RenderPodTemplate, UserSecurityContextMergesOverTheDefaults) {
+  EXPECT_EQ(container_sc_for(json::parse(R"({"securityContext": {
+                "runAsUser": 65534, "capabilities": {"add": ["NET_BIND_SERVICE"]},
+                "seccompProfile": {"type": "Localhost", "localhostProfile": "electric.json"}}})")),
+            json::parse(R"({"allowPrivilegeEscalation": false, "runAsUser": 65534,
+                "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+                "seccompProfile": {"type": "Localhost", "localhostProfile": "electric.json"}})"));
+  // The user's own values win, lists replace.
+  EXPECT_EQ(container_sc_for(json::parse(R"({"securityContext": {
+                "allowPrivilegeEscalation": true, "capabilities": {"drop": ["NET_RAW"]}}})")),
+            json::parse(R"({"allowPrivilegeEscalation": true, "capabilities": {"drop": ["NET_RAW"]},
+                "seccompProfile": {"type": "RuntimeDefault"}})"));
+}
+
+TEST(RenderPodTemplate, APodSeccompProfileIsNotOverriddenByTheContainerDefault) {
+  EXPECT_EQ(container_sc_for(json::parse(R"({"podSecurityContext": {
+                "seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"}}})")),
+            json::parse(R"({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})"));
+}
+
+TEST(RenderPodTemplate, NoEscalationDefaultNextToWhatImpliesIt) {
+  // The API server refuses allowPrivilegeEscalation: false with either.
+  EXPECT_FALSE(container_sc_for(json::parse(R"({"securityContext": {"privileged": true}})"))
+                   .contains("allowPrivilegeEscalation"));
+  for (const char* cap : {"SYS_ADMIN", "CAP_SYS_ADMIN"})
+    EXPECT_FALSE(container_sc_for({{"securityContext", {{"capabilities", {{"add", json::array({cap})}}}}}})
+                     .contains("allowPrivilegeEscalation"))
+        << cap;
+  EXPECT_EQ(container_sc_for(json::parse(R"({"securityContext": {"privileged": false}})"))["allowPrivilegeEscalation"],
+            false);
+  // A wrong type is the API server's to refuse, not a reason to throw.
+  EXPECT_EQ(container_sc_for(json::parse(R"({"securityContext": {"privileged": "yes",
+                "capabilities": {"add": "SYS_ADMIN"}}})"))["privileged"], "yes");
 }
 
 TEST(RenderDeployment, Probes) {
@@ -248,13 +301,48 @@ TEST(RenderDeployment, TemplateFieldsWhenSet) {
   EXPECT_EQ(pod["priorityClassName"], "high");
   EXPECT_EQ(pod["securityContext"], json({{"fsGroup", 1000}}));
   EXPECT_EQ(pod["imagePullSecrets"], json::parse(R"([{"name":"regcred"}])"));
-  EXPECT_EQ(pod["containers"][0]["securityContext"], json({{"runAsNonRoot", true}}));
+  EXPECT_EQ(pod["containers"][0]["securityContext"],
+            json::parse(R"({"runAsNonRoot": true, "allowPrivilegeEscalation": false,
+                "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})"));
   EXPECT_EQ(pod["containers"][0]["resources"], json({{"limits", {{"memory", "2Gi"}}}}));
   EXPECT_EQ(render_pod_template(set, set.spec.shards[1], "h")["spec"]["containers"][0]["resources"],
             json({{"limits", {{"memory", "8Gi"}}}}));
   // An empty hash leaves the annotation out entirely.
   EXPECT_EQ(render_pod_template(set, set.spec.shards[0], "")["metadata"]["annotations"],
             json({{"prometheus.io/scrape", "true"}}));
+}
+
+TEST(RenderNetworkPolicy, AdmitsOnlyTheListedPeersToElectricsPort) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["networkPolicy"] = json::parse(R"({"enabled": true, "from": [
+      {"podSelector": {"matchLabels": {"app": "api"}}},
+      {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}}}]})");
+  ShardSet set = electric_test::parse_ok(obj);
+  json np = render_network_policy(set);
+  EXPECT_EQ(np["apiVersion"], "networking.k8s.io/v1");
+  EXPECT_EQ(np["kind"], "NetworkPolicy");
+  EXPECT_EQ(np["metadata"]["name"], "myapp-network-policy");
+  EXPECT_EQ(np["metadata"]["ownerReferences"], expected_owner());
+  EXPECT_EQ(np["metadata"]["labels"]["electric-operator.dev/shard-set"], "myapp");
+  // Selects every shard pod of the set, whatever the shard.
+  const json& selector = np["spec"]["podSelector"]["matchLabels"];
+  EXPECT_EQ(selector, json({{"electric-operator.dev/shard-set", "myapp"}}));
+  for (const auto& [k, v] : selector.items())
+    EXPECT_EQ(render_pod_template(set, set.spec.shards[1], "")["metadata"]["labels"][k], v);
+  EXPECT_EQ(np["spec"]["policyTypes"], json::array({"Ingress"}));
+  EXPECT_EQ(np["spec"]["ingress"], json::parse(R"([{"ports": [{"protocol": "TCP", "port": 3000}], "from": [
+      {"podSelector": {"matchLabels": {"app": "api"}}},
+      {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}}}]}])"));
+}
+
+TEST(RenderNetworkPolicy, NoPeersAdmitsNoOne) {
+  json obj = electric_test::sample_object();
+  obj["spec"]["networkPolicy"] = {{"enabled", true}};
+  ShardSet set = electric_test::parse_ok(obj);
+  // Not one rule without "from", which Kubernetes reads as "from anywhere".
+  const json spec = render_network_policy(set)["spec"];
+  EXPECT_FALSE(spec.contains("ingress"));
+  EXPECT_EQ(spec["policyTypes"], json::array({"Ingress"}));
 }
 
 TEST(RenderService, TypePortSelector) {

@@ -66,11 +66,13 @@ TEST(ParseShardSet, ReadsEveryField) {
                  "podAnnotations": {"a": "1"}, "podLabels": {"l": "2"}, "nodeSelector": {"disk": "ssd"},
                  "tolerations": [{"key": "k", "operator": "Exists"}], "affinity": {"nodeAffinity": {}},
                  "serviceAccountName": "electric", "priorityClassName": "high",
-                 "podSecurityContext": {"fsGroup": 1000}, "securityContext": {"runAsNonRoot": true}},
+                 "podSecurityContext": {"fsGroup": 1000}, "securityContext": {"runAsNonRoot": true},
+                 "automountServiceAccountToken": true},
     "storage": {"size": "20Gi", "storageClassName": "fast", "accessModes": ["ReadWriteOncePod"]},
     "service": {"type": "LoadBalancer", "port": 8080},
     "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenShardRemoved": "Delete"},
     "routing": {"configMapName": "routes"},
+    "networkPolicy": {"enabled": true, "from": [{"podSelector": {}}]},
     "paused": true
   })"));
   obj["spec"]["shards"][0]["resources"] = {{"requests", {{"cpu", "1"}}}};
@@ -95,6 +97,9 @@ TEST(ParseShardSet, ReadsEveryField) {
   EXPECT_EQ(s.pod_template.priority_class_name, "high");
   EXPECT_EQ(s.pod_template.pod_security_context["fsGroup"], 1000);
   EXPECT_EQ(s.pod_template.security_context["runAsNonRoot"], true);
+  EXPECT_EQ(s.pod_template.automount_service_account_token, std::optional<bool>(true));
+  EXPECT_TRUE(s.network_policy.enabled);
+  EXPECT_EQ(s.network_policy.from, json::parse(R"([{"podSelector": {}}])"));
   EXPECT_EQ(s.storage.size, "20Gi");
   EXPECT_EQ(s.storage.storage_class_name, "fast");
   EXPECT_THAT(s.storage.access_modes, ElementsAre("ReadWriteOncePod"));
@@ -127,12 +132,14 @@ TEST(ParseShardSet, WrongTypesAreErrorsWithPaths) {
   obj["spec"]["image"] = 5;
   obj["spec"]["paused"] = "yes";
   obj["spec"]["service"] = {{"port", "3000"}};
-  obj["spec"]["template"] = {{"podLabels", {{"a", 1}}}, {"env", "X=1"}};
+  obj["spec"]["template"] = {{"podLabels", {{"a", 1}}}, {"env", "X=1"}, {"automountServiceAccountToken", "no"}};
   obj["spec"]["shards"][1]["databaseURLSecretRef"] = "pg";
+  obj["spec"]["networkPolicy"] = {{"enabled", "yes"}, {"from", {{"podSelector", {}}}}};
   ParsedShardSet parsed = parse_shard_set(obj);
   EXPECT_THAT(paths(parsed.errors),
               ElementsAre("spec.image", "spec.paused", "spec.template.env", "spec.template.podLabels.a",
-                          "spec.service.port", "spec.shards[1].databaseURLSecretRef"));
+                          "spec.template.automountServiceAccountToken", "spec.service.port",
+                          "spec.networkPolicy.enabled", "spec.networkPolicy.from", "spec.shards[1].databaseURLSecretRef"));
   EXPECT_EQ(find(parsed.errors, "spec.shards[1].databaseURLSecretRef")->shard, "1");
   EXPECT_EQ(find(parsed.errors, "spec.image")->shard, "");
 }

@@ -76,6 +76,23 @@ TEST(ShardStatus, ProgressingStates) {
   EXPECT_TRUE(s.failing());
 }
 
+TEST(ShardStatus, APodTheClusterRefusesToCreateIsSaid) {
+  ShardFacts f = ready_facts();
+  f.deployment.available_replicas = 0;
+  f.deployment.replicas = 0;
+  f.deployment.progress_deadline_exceeded = true;  // the more specific reason wins
+  f.deployment.replica_failure = "pods \"x\" is forbidden: violates PodSecurity \"baseline:latest\": privileged";
+  ShardStatus s = shard_status(f);
+  EXPECT_EQ(s.phase, ShardPhase::Progressing);
+  EXPECT_EQ(s.reason, "PodCreationFailed");
+  EXPECT_EQ(s.message, "the Deployment cannot create the pod: " + f.deployment.replica_failure);
+  EXPECT_TRUE(s.failing());
+  // A pod that runs after all (a stale condition) is just Ready.
+  f = ready_facts();
+  f.deployment.replica_failure = "exceeded quota";
+  EXPECT_EQ(shard_status(f).reason, "Available");
+}
+
 TEST(ShardStatus, OutdatedTemplateIsNotReadyUnlessPaused) {
   ShardFacts f = ready_facts();
   f.deployment.config_hash = "old";
@@ -132,6 +149,13 @@ TEST(ShardStatus, BadInputsInPrecedenceOrder) {
   EXPECT_EQ(s.message, "Secret \"pg-shard-0\" not found");
   EXPECT_TRUE(s.failing());
 
+  f.pod_security_problem = "spec.template.securityContext.privileged: privileged containers are not allowed; ...";
+  s = shard_status(f);
+  EXPECT_EQ(s.phase, ShardPhase::Failed);
+  EXPECT_EQ(s.reason, "PodSecurityViolation");
+  EXPECT_EQ(s.message, *f.pod_security_problem);
+  EXPECT_TRUE(s.failing());
+
   f.spec_errors = {{"spec.shards[0].replicationStreamID", "must match ...", "0"}};
   s = shard_status(f);
   EXPECT_EQ(s.phase, ShardPhase::Failed);
@@ -159,7 +183,8 @@ TEST(DeploymentFactsFromJson, ReadsSpecStatusAndConditions) {
   EXPECT_FALSE(deployment_facts(nullptr).exists);
   json d = json::parse(R"({"metadata":{"generation":5},"spec":{"replicas":1},
     "status":{"observedGeneration":4,"replicas":2,"updatedReplicas":1,"availableReplicas":1,
-              "conditions":[{"type":"Progressing","status":"False","reason":"ProgressDeadlineExceeded"}]}})");
+              "conditions":[{"type":"Progressing","status":"False","reason":"ProgressDeadlineExceeded"},
+                            {"type":"ReplicaFailure","status":"True","reason":"FailedCreate","message":"forbidden"}]}})");
   DeploymentFacts f = deployment_facts(d);
   EXPECT_TRUE(f.exists);
   EXPECT_EQ(f.generation, 5);
@@ -169,6 +194,13 @@ TEST(DeploymentFactsFromJson, ReadsSpecStatusAndConditions) {
   EXPECT_EQ(f.updated_replicas, 1);
   EXPECT_EQ(f.available_replicas, 1);
   EXPECT_TRUE(f.progress_deadline_exceeded);
+  EXPECT_EQ(f.replica_failure, "forbidden");
+  d["status"]["conditions"][1]["status"] = "False";
+  EXPECT_EQ(deployment_facts(d).replica_failure, "");
+  d["status"]["conditions"][1] = {{"type", "ReplicaFailure"}, {"status", "True"}, {"reason", "FailedCreate"}};
+  EXPECT_EQ(deployment_facts(d).replica_failure, "FailedCreate");  // no message: the reason
+  d["status"]["conditions"][1] = {{"type", 5}, {"status", true}};  // malformed: ignored
+  EXPECT_EQ(deployment_facts(d).replica_failure, "");
   EXPECT_EQ(f.config_hash, "");
   d["spec"]["template"] = {{"metadata", {{"annotations", {{"electric-operator.dev/config-hash", "abc"}}}}}};
   EXPECT_EQ(deployment_facts(d).config_hash, "abc");
