@@ -73,23 +73,6 @@ fi
 
 # --- helpers -------------------------------------------------------------------
 
-# wait_until TIMEOUT COMMAND...: polls every 2 s until COMMAND succeeds.
-wait_until() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep 2
-  done
-}
-
-free_port() {
-  local port
-  for port in $(shuf -i 20000-45000 -n 50); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-  done
-  return 1
-}
-
 # sa_kubeconfig NAMESPACE SERVICEACCOUNT FILE: a kubeconfig holding only a
 # TokenRequest token of the ServiceAccount and the cluster's CA, made the way
 # docs/install.md ("Running the operator outside the cluster") tells users to.

@@ -122,6 +122,24 @@ no_empty_lines() { ! grep -nE ': ?(\{\}|\[\]|null|~)?$' "$1" | grep -vE ':$'; }
 # flags_known FILE: every --flag the rendered Deployment passes is one the
 # operator binary ($EO_OPERATOR_BIN, default build/bin/electric-operator)
 # lists in its --help. Returns 2 when there is no binary to ask.
+# wait_until TIMEOUT COMMAND...: polls every 2 s until COMMAND succeeds.
+wait_until() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -ge "$deadline" ] && return 1
+    sleep 2
+  done
+}
+
+# free_port: a loopback TCP port nothing listens on.
+free_port() {
+  local port
+  for port in $(shuf -i 20000-45000 -n 50); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+  return 1
+}
+
 operator_binary() { echo "${EO_OPERATOR_BIN:-$REPO_ROOT/build/bin/electric-operator}"; }
 flags_known() {
   local help flag unknown=""

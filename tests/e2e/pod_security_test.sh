@@ -60,22 +60,6 @@ k get clusterrole electricshardset-editor >/dev/null 2>&1 || roles_created=true
 
 absent() { ! k get "$@" >/dev/null 2>&1; }
 
-wait_until() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep 2
-  done
-}
-
-free_port() {
-  local port
-  for port in $(shuf -i 20000-45000 -n 50); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
-  done
-  return 1
-}
-
 # start_operator LOG [run flags...]: the binary in the background, watching
 # only $NS, until /readyz answers.
 start_operator() {
