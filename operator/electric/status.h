@@ -78,6 +78,7 @@ DeploymentFacts deployment_facts(const nlohmann::json& deployment);
 // secret values; the first present one (in this order) decides.
 struct ShardFacts {
   std::vector<FieldError> spec_errors;                // Failed, InvalidSpec
+  std::optional<std::string> pod_security_problem;    // Failed, PodSecurityViolation
   std::optional<std::string> secret_problem;          // Pending, SecretNotFound
   std::optional<std::string> database_url_problem;    // Failed, InvalidDatabaseURL
   std::optional<std::string> stream_conflict;         // Failed, ReplicationStreamConflict
@@ -89,9 +90,6 @@ struct ShardFacts {
   // when given and different from the live one, the shard is not "updated"
   // yet (or, while paused, runs an older template).
   std::optional<std::string> desired_config_hash;
-  // Failed, PodSecurityViolation; decides right after spec_errors (it is
-  // last here only so existing aggregate initialisers keep their meaning).
-  std::optional<std::string> pod_security_problem;
 };
 
 // "Secret \"pg-0\" not found" / "Secret \"pg-0\" has no key \"url\"" (names only).

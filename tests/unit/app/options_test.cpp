@@ -157,8 +157,9 @@ TEST(Options, EveryListedFlagIsKnown) {
     for (const std::string& line : flag_lines(help)) {
       for (std::sregex_iterator it(line.begin(), line.end(), flag_re), end; it != end; ++it) {
         Command cmd = parse({command, it->str() + "=x"});
-        if (auto* e = std::get_if<UsageError>(&cmd))
+        if (auto* e = std::get_if<UsageError>(&cmd)) {
           EXPECT_FALSE(has(e->message, "unknown flag")) << command << " " << it->str();
+        }
       }
     }
   }

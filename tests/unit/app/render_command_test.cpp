@@ -156,7 +156,9 @@ TEST_F(RenderCommand, RoutingKeysThatLookNumericAreQuoted) {
   auto docs = yaml_documents_to_json(out_.str());
   ASSERT_TRUE(docs.ok());
   for (const auto& d : docs.value())
-    if (d["kind"] == "ConfigMap") EXPECT_TRUE(d["data"].contains("1"));
+    if (d["kind"] == "ConfigMap") {
+      EXPECT_TRUE(d["data"].contains("1"));
+    }
 }
 
 }  // namespace

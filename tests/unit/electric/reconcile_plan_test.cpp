@@ -461,7 +461,9 @@ TEST_F(PlanReconcileTest, InvalidDatabaseUrlMessageReadsOnce) {
   EXPECT_THAT(message, Not(HasSubstr("Pw-9x")));
   ASSERT_TRUE(has_event(p, "Warning", "InvalidDatabaseURL"));
   for (const auto& e : p.events)
-    if (e.reason == "InvalidDatabaseURL") EXPECT_EQ(e.message, "shard \"0\": " + message);
+    if (e.reason == "InvalidDatabaseURL") {
+      EXPECT_EQ(e.message, "shard \"0\": " + message);
+    }
 }
 
 TEST_F(PlanReconcileTest, InvalidPooledUrlFailsTheShard) {

@@ -209,8 +209,10 @@ TEST(DeploymentFactsFromJson, ReadsSpecStatusAndConditions) {
   // A brand-new Deployment with no status yet.
   f = deployment_facts(json::parse(R"({"metadata":{"generation":1},"spec":{"replicas":1}})"));
   EXPECT_EQ(f.observed_generation, 0);
+  ShardFacts only_deployment;
+  only_deployment.deployment = f;
   EXPECT_EQ(compute_shard_status(electric_test::sample_set(), electric_test::sample_set().spec.shards[0],
-                                 ShardFacts{{}, {}, {}, {}, {}, f, {}}, "cluster.local")
+                                 only_deployment, "cluster.local")
                 .phase,
             ShardPhase::Progressing);
 }
