@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -185,6 +186,11 @@ void HttpServer::stop() {
   // already readable.
   (void)!::write(wake_write_fd_, &byte, 1);
   if (thread_.joinable()) thread_.join();
+  {
+    // Each connection thread polls the wake pipe too, so this is quick.
+    std::unique_lock<std::mutex> lock(connections_mu_);
+    connections_done_.wait(lock, [this] { return connections_ == 0; });
+  }
   ::close(listen_fd_);
   ::close(wake_read_fd_);
   ::close(wake_write_fd_);
@@ -210,8 +216,37 @@ void HttpServer::serve() {
       if (errno == EMFILE || errno == ENFILE) ::poll(nullptr, 0, 100);
       continue;
     }
-    serve_connection(client);
-    ::close(client);
+    hand_off(client);
+  }
+}
+
+void HttpServer::hand_off(int fd) {
+  {
+    std::lock_guard<std::mutex> guard(connections_mu_);
+    if (connections_ >= limits_.max_connections) {
+      // Best effort and never blocking: the accept thread must stay free.
+      static const std::string busy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      (void)!::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      return;
+    }
+    ++connections_;
+  }
+  try {
+    std::thread([this, fd] {
+      serve_connection(fd);
+      ::close(fd);
+      std::lock_guard<std::mutex> guard(connections_mu_);
+      --connections_;
+      connections_done_.notify_all();
+    }).detach();
+  } catch (const std::system_error& e) {
+    spdlog::warn("http server: cannot start a connection thread: {}", e.what());
+    ::close(fd);
+    std::lock_guard<std::mutex> guard(connections_mu_);
+    --connections_;
+    connections_done_.notify_all();
   }
 }
 

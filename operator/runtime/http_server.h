@@ -17,10 +17,13 @@
 // of 40 threads running for three GET endpoints scraped every few seconds.
 // No other Debian-packaged server is in the fixed stack, and these endpoints
 // need so little HTTP that ~300 lines of POSIX sockets are simpler to reason
-// about: one accept thread, requests served one at a time, GET/HEAD only,
-// "Connection: close", a 5 s budget to read a request of at most 8 KiB, no
-// keep-alive, no TLS (the endpoints carry no secrets; put kube-rbac-proxy in
-// front if they must be protected).
+// about: one accept thread, each connection served on a thread of its own (at
+// most max_connections at once; beyond that a 503 at once), GET/HEAD only,
+// "Connection: close", a 2 s budget from accept to read a request head of at
+// most 8 KiB (so a slow or idle client holds a slot for 2 s at the most, and
+// never holds up the kubelet's 1 s probe), no keep-alive, no TLS (the
+// endpoints carry no secrets; put kube-rbac-proxy in front if they must be
+// protected).
 //
 // Bind addresses follow controller-runtime's flags: ":8080" (every interface,
 // IPv4 and IPv6), "127.0.0.1:0" (port 0 = the kernel picks; read port()),
@@ -29,6 +32,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,8 +51,8 @@ struct HttpReply {
   std::string body;
 };
 
-// Runs on the server thread, one request at a time; an exception becomes a
-// 500 reply.
+// Runs on the connection's thread, so several may run at once: a handler
+// must be thread-safe. An exception becomes a 500 reply.
 using HttpHandler = std::function<HttpReply()>;
 
 struct BindAddress {
@@ -61,9 +65,10 @@ struct BindAddress {
 std::optional<BindAddress> parse_bind_address(const std::string& text);
 
 struct HttpServerLimits {
-  std::chrono::milliseconds read_timeout{5000};   // whole request head
+  std::chrono::milliseconds read_timeout{2000};   // whole request head, from accept
   std::chrono::milliseconds write_timeout{5000};  // whole reply
   size_t max_request_bytes = 8192;
+  size_t max_connections = 16;                    // served at once
 };
 
 class HttpServer {
@@ -80,7 +85,8 @@ class HttpServer {
   // Binds and starts the accept thread. "0" succeeds without listening.
   // Errors: reason "InvalidBindAddress" or "BindFailed" (port in use, ...).
   kube::Done start(const std::string& bind_address);
-  // Idempotent; a request being served is cut off.
+  // Idempotent; requests being served are cut off, and it returns once
+  // every connection's thread has finished.
   void stop();
 
   bool listening() const { return listen_fd_ >= 0; }
@@ -89,6 +95,8 @@ class HttpServer {
 
  private:
   void serve();
+  // A connection thread for `fd`, or a 503 when max_connections are busy.
+  void hand_off(int fd);
   void serve_connection(int fd);
   HttpReply dispatch(const std::string& target);
 
@@ -101,6 +109,9 @@ class HttpServer {
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  std::mutex connections_mu_;
+  std::condition_variable connections_done_;
+  size_t connections_ = 0;  // connection threads still running
 };
 
 }  // namespace runtime

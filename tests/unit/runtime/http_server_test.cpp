@@ -182,6 +182,66 @@ TEST(HttpServer, SlowClientGets408AfterReadTimeout) {
   EXPECT_EQ(body_of(get(server.port(), "/metrics")), "x");
 }
 
+// An idle connection (a port scanner, a half-open probe) must not hold up the
+// kubelet's probe: with a read budget far beyond any probe timeout, a GET is
+// still answered while the idle connection stays open.
+TEST(HttpServer, AnIdleConnectionDoesNotHoldUpOthers) {
+  HttpServerLimits limits;
+  limits.read_timeout = std::chrono::seconds(60);
+  HttpServer server(limits);
+  server.handle("/healthz", [] { return HttpReply{200, "text/plain", "ok"}; });
+  ASSERT_TRUE(server.start("127.0.0.1:0").ok());
+  int idle = connect_local(server.port());
+  ASSERT_GE(idle, 0);
+  EXPECT_EQ(body_of(get(server.port(), "/healthz")), "ok");  // read_all gives up after 5 s
+  ::close(idle);
+}
+
+TEST(HttpServer, BeyondMaxConnectionsIs503AndASlotFreesUp) {
+  HttpServerLimits limits;
+  limits.read_timeout = std::chrono::seconds(60);
+  limits.max_connections = 2;
+  HttpServer server(limits);
+  server.handle("/healthz", [] { return HttpReply{200, "text/plain", "ok"}; });
+  ASSERT_TRUE(server.start("127.0.0.1:0").ok());
+  int idle[2] = {connect_local(server.port()), connect_local(server.port())};
+  ASSERT_GE(idle[0], 0);
+  ASSERT_GE(idle[1], 0);
+  // Both idle connections are accepted and held before the third arrives.
+  std::string busy;
+  for (int i = 0; i < 50 && busy.rfind("HTTP/1.1 503 ", 0) != 0; ++i) {
+    busy = get(server.port(), "/healthz");
+    ::poll(nullptr, 0, 20);
+  }
+  EXPECT_EQ(busy.rfind("HTTP/1.1 503 ", 0), 0u) << busy;
+  ::close(idle[0]);  // the server sees EOF and frees its slot
+  std::string served;
+  for (int i = 0; i < 50 && body_of(served) != "ok"; ++i) {
+    served = get(server.port(), "/healthz");
+    ::poll(nullptr, 0, 20);
+  }
+  EXPECT_EQ(body_of(served), "ok") << served;
+  ::close(idle[1]);
+}
+
+TEST(HttpServer, StopWaitsForEveryConnectionAndIsPrompt) {
+  HttpServerLimits limits;
+  limits.read_timeout = std::chrono::seconds(60);
+  HttpServer server(limits);
+  ASSERT_TRUE(server.start("127.0.0.1:0").ok());
+  int idle[3];
+  for (int& fd : idle) ASSERT_GE(fd = connect_local(server.port()), 0);
+  ::poll(nullptr, 0, 50);
+  auto started = std::chrono::steady_clock::now();
+  server.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  for (int fd : idle) {
+    char byte;
+    EXPECT_EQ(::recv(fd, &byte, 1, 0), 0) << "the server closed every connection";
+    ::close(fd);
+  }
+}
+
 TEST(HttpServer, DisabledWithZero) {
   HttpServer server;
   kube::Done started = server.start("0");
