@@ -98,6 +98,21 @@ sigset_t shutdown_signals() {
   return set;
 }
 
+// The first shutdown signal, or a cache-sync failure, asks run_operator to stop.
+struct StopRequest {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool requested = false;  // guarded by mu
+
+  void request() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      requested = true;
+    }
+    cv.notify_all();
+  }
+};
+
 // Ends the process with `code` if the shutdown has not finished within
 // `budget`. Holds its state in a shared_ptr: the thread outlives the stack
 // frame that armed it when the shutdown finishes in time.
@@ -354,48 +369,44 @@ int run_operator(const RunOptions& options) {
                  lease_config.identity);
   }
 
-  // Waits for the first shutdown signal; a second one exits at once.
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;
-  bool stop_requested = false;
-  std::thread signal_thread([&] {
+  // Waits for the first shutdown signal; a second one exits at once. The
+  // thread is detached and may still wait after this function returns (the
+  // caches never synced, or the second signal never came), so it shares
+  // nothing with this frame but what the shared_ptr keeps alive.
+  auto stop = std::make_shared<StopRequest>();
+  std::thread([stop, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("received {}, shutting down (a second signal exits at once)", strsignal(sig));
-    {
-      std::lock_guard<std::mutex> lock(stop_mu);
-      stop_requested = true;
-    }
-    stop_cv.notify_all();
+    stop->request();
     sigwait(&signals, &sig);
     spdlog::warn("second signal: exiting now");
     std::_Exit(1);
-  });
-  signal_thread.detach();
+  }).detach();
 
   if (elector) elector->start();
   bool started = false;
-  bool sync_failed = false;  // guarded by stop_mu
+  bool sync_failed = false;  // guarded by stop->mu
   std::thread starter([&] {
     started = controller.start(kCacheSyncTimeout);
     if (started) return;
-    std::lock_guard<std::mutex> lock(stop_mu);
-    if (stop_requested) return;
+    std::lock_guard<std::mutex> lock(stop->mu);
+    if (stop->requested) return;
     // A process whose caches never sync exits non-zero, so it is restarted
     // rather than left running half-alive.
     spdlog::error("caches did not sync within {} minutes; exiting",
                   std::chrono::duration_cast<std::chrono::minutes>(kCacheSyncTimeout).count());
     sync_failed = true;
-    stop_requested = true;
-    stop_cv.notify_all();
+    stop->requested = true;
+    stop->cv.notify_all();
   });
   {
-    std::unique_lock<std::mutex> lock(stop_mu);
+    std::unique_lock<std::mutex> lock(stop->mu);
     // Wake up now and then to flush aggregated Events, without holding the
     // lock: a slow API call must not delay taking a signal.
-    while (!stop_requested) {
-      stop_cv.wait_for(lock, kEventFlushInterval);
-      if (stop_requested) break;
+    while (!stop->requested) {
+      stop->cv.wait_for(lock, kEventFlushInterval);
+      if (stop->requested) break;
       lock.unlock();
       events.flush();
       lock.lock();
