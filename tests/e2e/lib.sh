@@ -131,10 +131,14 @@ wait_until() {
   done
 }
 
-# free_port: a loopback TCP port nothing listens on.
+# free_port: a loopback TCP port nothing listens on, below the kernel's
+# ephemeral range: a port inside it can be taken by any outgoing connection
+# (kubectl, the control plane) between this check and the operator's bind.
 free_port() {
-  local port
-  for port in $(shuf -i 20000-45000 -n 50); do
+  local first_ephemeral=32768 port
+  read -r first_ephemeral _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  ((first_ephemeral > 10100)) || first_ephemeral=32768
+  for port in $(shuf -i "10000-$((first_ephemeral - 1))" -n 50); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
   done
   return 1
