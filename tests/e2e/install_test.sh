@@ -120,15 +120,7 @@ start_operator() {
   OPERATOR_PID=$!
   OPERATOR_HEALTH="http://127.0.0.1:$health_port"
   OPERATOR_METRICS="http://127.0.0.1:$metrics_port"
-  local deadline=$((SECONDS + 60))
-  until curl -fsS "$OPERATOR_HEALTH/readyz" >/dev/null 2>&1; do
-    if ! kill -0 "$OPERATOR_PID" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
-      echo "operator did not become ready; log tail:"; tail -n 20 "$log"
-      stop_operator
-      return 1
-    fi
-    sleep 1
-  done
+  await_readyz "$OPERATOR_PID" "$OPERATOR_HEALTH" "$log" || { stop_operator; return 1; }
 }
 
 # run_briefly SECONDS LOG ARGS...: runs the binary for a few seconds, then

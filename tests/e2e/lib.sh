@@ -144,6 +144,20 @@ free_port() {
   return 1
 }
 
+# await_readyz PID HEALTH_URL LOG: waits up to 60 s for an operator started
+# in the background to answer /readyz; on failure (it exited, or the time is
+# up) prints its log's tail and returns 1.
+await_readyz() {
+  local deadline=$((SECONDS + 60))
+  until curl -fsS "$2/readyz" >/dev/null 2>&1; do
+    if ! kill -0 "$1" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      echo "operator did not become ready; log tail:"; tail -n 20 "$3"
+      return 1
+    fi
+    sleep 1
+  done
+}
+
 operator_binary() { echo "${EO_OPERATOR_BIN:-$REPO_ROOT/build/bin/electric-operator}"; }
 flags_known() {
   local help flag unknown=""

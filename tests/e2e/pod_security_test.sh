@@ -68,15 +68,7 @@ start_operator() {
   "$BINARY" run --namespace "$NS" --metrics-bind-address 0 \
     --health-probe-bind-address "127.0.0.1:$health_port" --log-format text "$@" > "$log" 2>&1 &
   OPERATOR_PID=$!
-  local deadline=$((SECONDS + 60))
-  until curl -fsS "http://127.0.0.1:$health_port/readyz" >/dev/null 2>&1; do
-    if ! kill -0 "$OPERATOR_PID" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
-      echo "operator did not become ready; log tail:"; tail -n 20 "$log"
-      stop_operator
-      return 1
-    fi
-    sleep 1
-  done
+  await_readyz "$OPERATOR_PID" "http://127.0.0.1:$health_port" "$log" || { stop_operator; return 1; }
 }
 
 stop_operator() {
