@@ -157,6 +157,8 @@ main() {
   rm -rf "$results_dir"; mkdir -p "$results_dir"
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export ASAN_OPTIONS=detect_leaks=1
+  # Known leaks inside third-party code only, each explained in the file.
+  export LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0
 
   run_script runner "$timeout_unit" tests/runner/runner_test.sh
   for layer in base kube runtime electric app; do
