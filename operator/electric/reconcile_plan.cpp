@@ -1,6 +1,7 @@
 #include "electric/reconcile_plan.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "electric/config_hash.h"
@@ -67,17 +68,27 @@ bool has_unapplied_changes(const ShardFacts& facts, const json& live_pvc, const 
   return want && have && *want > *have;
 }
 
-// A removed shard's stream ID: what the last status said (it keeps every
-// shard's replicationStreamID), else what its live Deployment runs with.
-std::optional<std::string> removed_shard_stream_id(const std::string& shard, const json& previous_status,
-                                                   const json& live_deployment) {
-  if (previous_status.is_object() && previous_status.contains("shards") && previous_status["shards"].is_array()) {
-    for (const auto& s : previous_status["shards"]) {
-      if (!s.is_object() || s.value("name", "") != shard) continue;
-      const std::string id = s.value("replicationStreamID", "");
-      if (!id.empty()) return id;
-    }
+// Every shard the last status lists, with its replicationStreamID (the
+// status keeps each shard's ID, so a removed shard's slot can still be named).
+std::map<std::string, std::string> stream_ids_in_status(const json& previous_status) {
+  std::map<std::string, std::string> ids;
+  if (!previous_status.is_object() || !previous_status.contains("shards") || !previous_status["shards"].is_array())
+    return ids;
+  for (const auto& s : previous_status["shards"]) {
+    if (!s.is_object()) continue;
+    const std::string shard = s.value("name", ""), id = s.value("replicationStreamID", "");
+    if (!shard.empty() && !id.empty()) ids.emplace(shard, id);
   }
+  return ids;
+}
+
+// A removed shard's stream ID: what the last status said, else what its live
+// Deployment runs with.
+std::optional<std::string> removed_shard_stream_id(const std::string& shard,
+                                                   const std::map<std::string, std::string>& listed,
+                                                   const json& live_deployment) {
+  auto it = listed.find(shard);
+  if (it != listed.end()) return it->second;
   const json::json_pointer containers("/spec/template/spec/containers");
   if (!live_deployment.is_object() || !live_deployment.contains(containers)) return std::nullopt;
   for (const auto& c : live_deployment[containers]) {
@@ -105,14 +116,11 @@ void remember_slot(std::vector<RetainedReplicationSlot>& slots, const std::strin
 // that deleted such a shard's Deployment wrote its slot into status, but the
 // cache may still hold the status from before: the slot is then taken from
 // that status's shard entry, or the next status write would forget it.
-void remember_slots_of_listed_removed_shards(const json& previous_status, const std::set<std::string>& in_spec,
+void remember_slots_of_listed_removed_shards(const std::map<std::string, std::string>& listed,
+                                             const std::set<std::string>& in_spec,
                                              std::vector<RetainedReplicationSlot>& slots) {
-  if (!previous_status.is_object() || !previous_status.contains("shards") || !previous_status["shards"].is_array())
-    return;
-  for (const auto& s : previous_status["shards"]) {
-    if (!s.is_object()) continue;
-    const std::string shard = s.value("name", ""), id = s.value("replicationStreamID", "");
-    if (shard.empty() || id.empty() || in_spec.count(shard)) continue;
+  for (const auto& [shard, id] : listed) {
+    if (in_spec.count(shard)) continue;
     auto known = std::find_if(slots.begin(), slots.end(), [&](const RetainedReplicationSlot& r) { return r.shard == shard; });
     if (known == slots.end()) remember_slot(slots, shard, id);
   }
@@ -146,11 +154,11 @@ std::string shard_removed_message(const std::string& shard, const std::optional<
 // The moment a removed shard's Electric goes (its Deployment is deleted):
 // tell the user what stays behind, and remember its slot in status.
 void note_shard_removed(const ShardSet& set, const LiveChild& deployment, const Observed& observed,
-                        const json& previous_status, std::vector<EventNote>& events,
-                        std::vector<RetainedReplicationSlot>& slots) {
+                        const std::map<std::string, std::string>& listed_stream_ids,
+                        std::vector<EventNote>& events, std::vector<RetainedReplicationSlot>& slots) {
   const std::string& shard = deployment.shard;
   const auto stream_id =
-      removed_shard_stream_id(shard, previous_status, find_or_null(observed.deployments, deployment.name));
+      removed_shard_stream_id(shard, listed_stream_ids, find_or_null(observed.deployments, deployment.name));
   std::optional<std::string> kept_pvc;
   if (applicable_retention(set, false) == RetentionPolicy::Retain) {
     for (const LiveChild& c : observed.children)
@@ -278,6 +286,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
   // read is not a removed shard. Retained PVCs are reported even while paused.
   std::vector<RetainedVolume> retained;
   std::vector<RetainedReplicationSlot> slots = retained_replication_slots_from_json(previous_status);
+  const std::map<std::string, std::string> listed_stream_ids = stream_ids_in_status(previous_status);
   for (const LiveChild& c : observed.children) {
     if (!set_wide.empty()) break;
     if (c.kind == kKindConfigMap) {
@@ -312,9 +321,9 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
       continue;
     }
     plan.remove.push_back({c.kind, c.name, c.uid});
-    if (c.kind == kKindDeployment) note_shard_removed(set, c, observed, previous_status, plan.events, slots);
+    if (c.kind == kKindDeployment) note_shard_removed(set, c, observed, listed_stream_ids, plan.events, slots);
   }
-  if (set_wide.empty()) remember_slots_of_listed_removed_shards(previous_status, in_spec, slots);
+  if (set_wide.empty()) remember_slots_of_listed_removed_shards(listed_stream_ids, in_spec, slots);
   forget_slots_in_use(slots, plan.shards);
 
   if (may_write) {
