@@ -233,20 +233,20 @@ void HttpServer::hand_off(int fd) {
     }
     ++connections_;
   }
-  try {
-    std::thread([this, fd] {
-      serve_connection(fd);
-      ::close(fd);
-      std::lock_guard<std::mutex> guard(connections_mu_);
-      --connections_;
-      connections_done_.notify_all();
-    }).detach();
-  } catch (const std::system_error& e) {
-    spdlog::warn("http server: cannot start a connection thread: {}", e.what());
+  auto finish = [this, fd] {
     ::close(fd);
     std::lock_guard<std::mutex> guard(connections_mu_);
     --connections_;
     connections_done_.notify_all();
+  };
+  try {
+    std::thread([this, fd, finish] {
+      serve_connection(fd);
+      finish();
+    }).detach();
+  } catch (const std::system_error& e) {
+    spdlog::warn("http server: cannot start a connection thread: {}", e.what());
+    finish();
   }
 }
 
