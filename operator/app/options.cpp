@@ -144,8 +144,14 @@ std::optional<int> parse_positive_int(const std::string& s) {
   return n > 0 ? std::optional<int>(n) : std::nullopt;
 }
 
-constexpr const char* kPodSecurityLevelUsage =
-    "--max-pod-security-level must be privileged, baseline or restricted";
+// Sets `level` from a --max-pod-security-level value; the usage error when
+// the value names no level. Shared by run and render.
+std::optional<std::string> read_pod_security_level(const std::string& v, electric::PodSecurityLevel& level) {
+  auto parsed = electric::parse_pod_security_level(v);
+  if (!parsed) return "--max-pod-security-level must be privileged, baseline or restricted, got \"" + v + "\"";
+  level = *parsed;
+  return std::nullopt;
+}
 
 std::optional<bool> parse_bool(const std::string& s) {
   if (s == "true" || s == "1") return true;
@@ -168,11 +174,8 @@ Command parse_run(FlagReader& r) {
          return need(n.has_value(), "--concurrency must be a positive integer, got \"" + v + "\"");
        }},
       {"--cluster-domain", [&](const std::string& v) { o.cluster_domain = v; return need(!v.empty(), "--cluster-domain needs a domain"); }},
-      {"--max-pod-security-level", [&](const std::string& v) {
-         auto level = electric::parse_pod_security_level(v);
-         if (level) o.max_pod_security_level = *level;
-         return need(level.has_value(), kPodSecurityLevelUsage + std::string(", got \"") + v + "\"");
-       }},
+      {"--max-pod-security-level",
+       [&](const std::string& v) { return read_pod_security_level(v, o.max_pod_security_level); }},
       {"--log-level", [&](const std::string& v) {
          auto l = parse_log_level(v);
          if (l) o.log_level = *l;
@@ -226,9 +229,7 @@ Command parse_render(FlagReader& r) {
     if (r.name == "--namespace") o.ns = *v;
     else if (r.name == "--cluster-domain") o.cluster_domain = *v;
     else if (r.name == "--max-pod-security-level") {
-      auto level = electric::parse_pod_security_level(*v);
-      if (!level) return UsageError{kPodSecurityLevelUsage + std::string(", got \"") + *v + "\""};
-      o.max_pod_security_level = *level;
+      if (auto err = read_pod_security_level(*v, o.max_pod_security_level)) return UsageError{*err};
     }
     else o.file = *v;
   }
