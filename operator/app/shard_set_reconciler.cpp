@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/drift.h"
+#include "base/json_pointer.h"
 #include "electric/constants.h"
 #include "electric/digest.h"
 #include "electric/naming.h"
@@ -22,17 +23,6 @@ namespace {
 
 const std::string kShardSetLabel(electric::kLabelShardSet);
 const std::string kShardLabel(electric::kLabelShard);
-
-// A JSON pointer token for a key that may hold '/' or '~' (label keys do).
-std::string pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
 
 std::string text_at(const json& obj, const json::json_pointer& ptr) {
   return obj.contains(ptr) && obj[ptr].is_string() ? obj[ptr].get<std::string>() : std::string();
@@ -158,6 +148,38 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
   return value;
 }
 
+bool ShardSetReconciler::already_applied(const json& desired, const json& live) const {
+  auto digest = live.find(kOwnedDigestField);
+  if (digest == live.end() || !digest->is_string()) return owned_fields_match(comparable(desired), live);
+  return normal_forms_.same(owned_fields_digest(desired), digest->get<std::string>());
+}
+
+void ShardSetReconciler::learn_normal_form(const json& desired, const json& applied) {
+  if (!caches_.for_kind(desired.value("kind", "")) || desired.value("kind", "") == "Secret") return;
+  const std::string want = owned_fields_digest(desired);
+  const std::string got = owned_fields_digest(applied_fields(applied, electric::kFieldManager));
+  if (want != got && normal_forms_.learn(want, got)) {
+    spdlog::warn("the API server stored {} {} in a form the operator does not predict; it compares by "
+                 "what it stored from now on",
+                 desired.value("kind", ""), desired["metadata"].value("name", ""));
+  }
+}
+
+bool NormalForms::same(const std::string& desired, const std::string& live) const {
+  if (desired == live) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = stored_as_.find(desired);
+  return it != stored_as_.end() && it->second == live;
+}
+
+bool NormalForms::learn(const std::string& desired, const std::string& live) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stored_as_.size() >= kMaxEntries) stored_as_.clear();  // bounded: at worst one more apply each
+  auto [it, inserted] = stored_as_.insert_or_assign(desired, live);
+  (void)it;
+  return inserted;
+}
+
 runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const auto slash = key.find('/');
   const std::string ns = key.substr(0, slash);
@@ -196,11 +218,11 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
       const std::string child_name = text_at(*child, json::json_pointer("/metadata/name"));
       electric::LiveChild live{cache->resource().kind, child_name,
                                text_at(*child, json::json_pointer("/metadata/labels/" +
-                                                                  pointer_token(kShardLabel))),
+                                                                  base::pointer_token(kShardLabel))),
                                text_at(*child, json::json_pointer("/metadata/uid")), owned_by(*child, set.uid)};
       observed.children.push_back(live);
-      if (cache == &caches_.deployments) observed.deployments[child_name] = *child;
-      if (cache == &caches_.pvcs) observed.pvcs[child_name] = *child;
+      if (cache == &caches_.deployments) observed.deployments[child_name] = electric::deployment_facts(*child);
+      if (cache == &caches_.pvcs) observed.pvcs[child_name] = electric::pvc_facts(*child);
     }
   }
   observed.stream_conflicts = stream_conflicts();
@@ -215,9 +237,10 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     KindCache* cache = caches_.for_kind(kind);
     if (!cache) continue;
     runtime::Projection live = cache->get(ns, child_name);
-    if (live && owned_fields_match(comparable(desired), *live)) continue;
+    if (live && already_applied(desired, *live)) continue;
     auto applied = client_.apply(cache->resource(), ns, child_name, desired);
     ++writes;
+    if (applied.ok()) learn_normal_form(desired, applied.value());
     if (!applied.ok()) {
       errors.push_back("apply " + kind + " " + child_name + ": " + applied.error().describe());
       events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed",

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "app/caches.h"
@@ -29,6 +31,23 @@ struct ReconcilerOptions {
   std::function<std::string()> random_bytes;
 };
 
+// Digests of apply bodies whose result the API server stored in another
+// normal form than owned_fields_digest predicts (a spelling it canonicalises
+// that drift.cpp does not know): desired digest -> stored digest. Without it
+// such a child would be applied again on every reconcile; with it, once per
+// process. Thread-safe; bounded.
+class NormalForms {
+ public:
+  bool same(const std::string& desired, const std::string& live) const;
+  // True when this pair is new.
+  bool learn(const std::string& desired, const std::string& live);
+
+ private:
+  static constexpr size_t kMaxEntries = 4096;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> stored_as_;
+};
+
 class ShardSetReconciler {
  public:
   ShardSetReconciler(kube::Client& client, Caches& caches, runtime::EventRecorder& events,
@@ -44,11 +63,16 @@ class ShardSetReconciler {
   std::map<electric::ShardKey, std::string> stream_conflicts() const;
   // S-api-secret's value, creating the Secret on first need. Error text on failure.
   kube::Result<std::string> ensure_api_secret(const electric::ShardSet& set);
+  // Does the cached `live` child already hold what `desired` applies?
+  bool already_applied(const nlohmann::json& desired, const nlohmann::json& live) const;
+  // After an apply: remember when the stored object's normal form differs.
+  void learn_normal_form(const nlohmann::json& desired, const nlohmann::json& applied);
 
   kube::Client& client_;
   Caches& caches_;
   runtime::EventRecorder& events_;
   ReconcilerOptions options_;
+  NormalForms normal_forms_;
 };
 
 // Cryptographically random bytes from OpenSSL (RAND_bytes); throws only if
