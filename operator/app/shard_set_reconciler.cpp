@@ -74,7 +74,11 @@ std::string rfc3339_now() {
 
 ShardSetReconciler::ShardSetReconciler(kube::Client& client, Caches& caches,
                                        runtime::EventRecorder& events, ReconcilerOptions options)
-    : client_(client), caches_(caches), events_(events), options_(std::move(options)) {
+    : client_(client),
+      caches_(caches),
+      events_(events),
+      options_(std::move(options)),
+      settle_(options_.clock ? *options_.clock : runtime::system_clock(), options_.summary_settle_window) {
   if (!options_.now) options_.now = rfc3339_now;
   if (!options_.random_bytes) {
     options_.random_bytes = [] { return openssl_random_bytes(electric::kApiSecretRandomBytes); };
@@ -148,6 +152,28 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
   return value;
 }
 
+bool ShardSetReconciler::cached_as_applied(const std::string& ns, const json& desired) const {
+  KindCache* cache = caches_.for_kind(desired.value("kind", ""));
+  if (!cache) return true;  // not a kind the operator writes
+  runtime::Projection live = cache->get(ns, desired["metadata"].value("name", ""));
+  return live && already_applied(desired, *live);
+}
+
+int ShardSetReconciler::apply_child(const std::string& ns, const json& desired,
+                                    const runtime::ObjectReference& set_ref, std::vector<std::string>& errors) {
+  const std::string kind = desired.value("kind", "");
+  const std::string child_name = desired["metadata"].value("name", "");
+  auto applied = client_.apply(caches_.for_kind(kind)->resource(), ns, child_name, desired);
+  if (applied.ok()) {
+    learn_normal_form(desired, applied.value());
+    return 1;
+  }
+  errors.push_back("apply " + kind + " " + child_name + ": " + applied.error().describe());
+  events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed", kind + " " + child_name + ": " +
+                                                                          applied.error().message);
+  return 1;
+}
+
 bool ShardSetReconciler::already_applied(const json& desired, const json& live) const {
   auto digest = live.find(kOwnedDigestField);
   if (digest == live.end() || !digest->is_string()) return owned_fields_match(comparable(desired), live);
@@ -185,9 +211,14 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const std::string ns = key.substr(0, slash);
   const std::string name = key.substr(slash + 1);
   runtime::Projection object = caches_.sets.get(ns, name);
-  if (!object) return runtime::ReconcileResult::done();  // deleted: children go by GC
+  if (!object) {
+    parsed_sets_.forget(key);
+    settle_.forget(key);
+    return runtime::ReconcileResult::done();  // deleted: children go by GC
+  }
 
-  electric::ParsedShardSet parsed = electric::parse_shard_set(*object);
+  const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_.get(*object);
+  const electric::ParsedShardSet& parsed = *parsed_set;
   const electric::ShardSet& set = parsed.set;
   if (set.being_deleted) return runtime::ReconcileResult::done();
   const runtime::ObjectReference set_ref{std::string(electric::kApiVersion), std::string(electric::kKind),
@@ -231,21 +262,14 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status);
 
   int writes = 0;
+  // The routing ConfigMap goes with the status, at most once per settle window.
+  std::vector<const json*> summary_applies;
   for (const json& desired : plan.apply) {
-    const std::string kind = desired.value("kind", "");
-    const std::string child_name = desired["metadata"].value("name", "");
-    KindCache* cache = caches_.for_kind(kind);
-    if (!cache) continue;
-    runtime::Projection live = cache->get(ns, child_name);
-    if (live && already_applied(desired, *live)) continue;
-    auto applied = client_.apply(cache->resource(), ns, child_name, desired);
-    ++writes;
-    if (applied.ok()) learn_normal_form(desired, applied.value());
-    if (!applied.ok()) {
-      errors.push_back("apply " + kind + " " + child_name + ": " + applied.error().describe());
-      events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed",
-                     kind + " " + child_name + ": " + applied.error().message);
+    if (desired.value("kind", "") == "ConfigMap") {
+      if (!cached_as_applied(ns, desired)) summary_applies.push_back(&desired);
+      continue;
     }
+    if (!cached_as_applied(ns, desired)) writes += apply_child(ns, desired, set_ref, errors);
   }
   for (const electric::Removal& removal : plan.remove) {
     kube::DeleteOptions options;
@@ -265,11 +289,17 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
                    note.reason, note.message);
   }
 
-  if (plan.status != previous_status) {
-    auto written = client_.merge_patch(kShardSets, ns, name, json{{"status", plan.status}}, "status");
-    ++writes;
-    if (!written.ok() && !written.error().is_not_found()) {
-      errors.push_back("status: " + written.error().describe());
+  const bool status_changed = plan.status != previous_status;
+  runtime::Duration settle_wait = runtime::Duration::zero();
+  if (status_changed || !summary_applies.empty()) settle_wait = settle_.admit(key);
+  if (settle_wait == runtime::Duration::zero()) {
+    for (const json* desired : summary_applies) writes += apply_child(ns, *desired, set_ref, errors);
+    if (status_changed) {
+      auto written = client_.merge_patch(kShardSets, ns, name, json{{"status", plan.status}}, "status");
+      ++writes;
+      if (!written.ok() && !written.error().is_not_found()) {
+        errors.push_back("status: " + written.error().describe());
+      }
     }
   }
   if (writes > 0) spdlog::debug("reconciled with {} writes", writes);
@@ -278,6 +308,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     if (errors.size() > 1) message += " (and " + std::to_string(errors.size() - 1) + " more)";
     return runtime::ReconcileResult::error(message);
   }
+  if (settle_wait > runtime::Duration::zero()) return runtime::ReconcileResult::requeue(settle_wait);
   return runtime::ReconcileResult::done();
 }
 

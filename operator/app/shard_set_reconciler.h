@@ -14,6 +14,8 @@
 #include <string>
 
 #include "app/caches.h"
+#include "app/parsed_sets.h"
+#include "app/settle_window.h"
 #include "electric/reconcile_plan.h"
 #include "electric/shard_set.h"
 #include "kube/client.h"
@@ -29,6 +31,11 @@ struct ReconcilerOptions {
   std::function<std::string()> now;
   // 32 random bytes for S-api-secret (OpenSSL's CSPRNG by default).
   std::function<std::string()> random_bytes;
+  // For the settle window of status and routing writes (system clock by default).
+  runtime::Clock* clock = nullptr;
+  // While shards change one after another, a set's status and routing
+  // ConfigMap are written at most once per window (the first at once).
+  runtime::Duration summary_settle_window = std::chrono::seconds(2);
 };
 
 // Digests of apply bodies whose result the API server stored in another
@@ -63,6 +70,11 @@ class ShardSetReconciler {
   std::map<electric::ShardKey, std::string> stream_conflicts() const;
   // S-api-secret's value, creating the Secret on first need. Error text on failure.
   kube::Result<std::string> ensure_api_secret(const electric::ShardSet& set);
+  // Does the cache hold `desired`'s child as applied (or is it no kind we write)?
+  bool cached_as_applied(const std::string& ns, const nlohmann::json& desired) const;
+  // Server-side applies `desired`; a failure goes to `errors` and an Event. The writes made (1).
+  int apply_child(const std::string& ns, const nlohmann::json& desired, const runtime::ObjectReference& set_ref,
+                  std::vector<std::string>& errors);
   // Does the cached `live` child already hold what `desired` applies?
   bool already_applied(const nlohmann::json& desired, const nlohmann::json& live) const;
   // After an apply: remember when the stored object's normal form differs.
@@ -73,6 +85,8 @@ class ShardSetReconciler {
   runtime::EventRecorder& events_;
   ReconcilerOptions options_;
   NormalForms normal_forms_;
+  ParsedSets parsed_sets_;
+  SettleWindow settle_;
 };
 
 // Cryptographically random bytes from OpenSSL (RAND_bytes); throws only if
