@@ -111,25 +111,47 @@ std::string int128_text(__int128 v) {
   return negative ? "-" + digits : digits;
 }
 
-json normal_form(const json& value, bool quantities) {
+// An object or list that adds nothing: empty, or (objects) only empty members.
+bool adds_nothing(const json& value) {
+  if (value.is_array()) return value.empty();
+  if (!value.is_object()) return false;
+  for (const auto& [key, child] : value.items())
+    if (!adds_nothing(child)) return false;
+  return true;
+}
+
+void append_text(std::string& out, char tag, const std::string& text) {
+  out += tag;
+  out += std::to_string(text.size());
+  out += ':';
+  out += text;
+}
+
+// Appends `value`'s normal form to `out`, unambiguously (tags and lengths),
+// without building a normalised copy: a reconcile digests thousands of
+// bodies.
+void append_normal_form(std::string& out, const json& value, bool quantities) {
   if (value.is_object()) {
-    json out = json::object();
+    out += '{';
     for (const auto& [key, child] : value.items()) {
-      json n = normal_form(child, quantities || key == "requests" || key == "limits");
-      if ((n.is_object() || n.is_array()) && n.empty()) continue;
-      out[key] = std::move(n);
+      if (adds_nothing(child)) continue;
+      append_text(out, 'k', key);
+      append_normal_form(out, child, quantities || key == "requests" || key == "limits");
     }
-    return out;
+    out += '}';
+  } else if (value.is_array()) {
+    out += '[';
+    for (const json& entry : value) append_normal_form(out, entry, false);
+    out += ']';
+  } else if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    if (quantities) {
+      if (auto q = electric::parse_quantity(text)) return append_text(out, 'q', int128_text(q->millis));
+    }
+    append_text(out, 's', text);
+  } else {
+    append_text(out, 'v', value.dump());  // numbers, booleans, null
   }
-  if (value.is_array()) {
-    json out = json::array();
-    for (const json& entry : value) out.push_back(normal_form(entry, false));
-    return out;
-  }
-  if (quantities && value.is_string()) {
-    if (auto q = electric::parse_quantity(value.get<std::string>())) return "quantity:" + int128_text(q->millis);
-  }
-  return value;
 }
 
 }  // namespace
@@ -147,14 +169,28 @@ json applied_fields(const json& live, std::string_view manager) {
 }
 
 std::string owned_fields_digest(const json& fields) {
-  json body = fields.is_object() ? fields : json::object();
-  body.erase("apiVersion");
-  body.erase("kind");
-  if (body.contains("metadata") && body["metadata"].is_object()) {
-    body["metadata"].erase("name");
-    body["metadata"].erase("namespace");
+  // Identity is not a field: the top level without apiVersion and kind,
+  // metadata without name and namespace.
+  std::string text = "{";
+  if (fields.is_object()) {
+    for (const auto& [key, child] : fields.items()) {
+      if (key == "apiVersion" || key == "kind") continue;
+      if (key == "metadata" && child.is_object()) {
+        json meta = child;
+        meta.erase("name");
+        meta.erase("namespace");
+        if (adds_nothing(meta)) continue;
+        append_text(text, 'k', key);
+        append_normal_form(text, meta, false);
+        continue;
+      }
+      if (adds_nothing(child)) continue;
+      append_text(text, 'k', key);
+      append_normal_form(text, child, false);
+    }
   }
-  return electric::sha256_hex(normal_form(body, false).dump());
+  text += '}';
+  return electric::sha256_hex(text);
 }
 
 }  // namespace app
