@@ -92,6 +92,8 @@ def parse_args(argv=None):
     p.add_argument("--max-set-shards", type=int, help=f"largest set the scale steps make (default {FULL['max_set_shards']})")
     p.add_argument("--foreign-secrets", type=int, help=f"default {FULL['foreign_secrets']}")
     p.add_argument("--foreign-secret-kib", type=int, help=f"default {FULL['foreign_secret_kib']}")
+    p.add_argument("--foreign-apart", action="store_true",
+                   help="run the foreign Secrets on their own, not during the last scale point's Ready wait")
     p.add_argument("--edits", type=int, help=f"single-shard edits at the first scale point (default {FULL['edits']})")
     p.add_argument("--edit-shards", type=int, default=20, help="the edits cycle over this many shards")
     p.add_argument("--idle-seconds", type=int, help=f"default {FULL['idle_seconds']}")

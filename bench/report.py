@@ -285,6 +285,11 @@ def markdown(results):
              f"min budget" + (f" ({results['quick']})" if results.get("quick") else "") + ". "
              "Times are median (min–max) over the runs made; \"children exist\" is timed from the create "
              "(operator) or the client's first apply to the watch event of the last child.", ""]
+    if results.get("phases"):
+        spent = ", ".join(f"{p['name']} {p['seconds']:.0f} s" for p in results["phases"])
+        whole = (f"; {results['make_bench_seconds'] / 60:.1f} min from the start of `make bench` (or of "
+                 "scripts/bench.sh), build and cluster start included" if results.get("make_bench_seconds") else "")
+        lines += [f"Time spent: {spent}{whole}.", ""]
     conv = [e for e in results.get("converge", []) if any(e[k] for k in ("operator", "parallel", "kubectl"))]
     if conv:
         lines += ["| Converge: sets×shards | operator | runs (op/par/kubectl) | operator: children exist | "
