@@ -24,6 +24,8 @@ TARGET_FOREIGN = (10000, 64)
 TARGET_RATIO_SIZE = (1, 512)
 TARGET_WRITES_SIZE = (1, 100)
 MIB = 1048576
+# Written into every results file; files of the driver before issue 11 have none.
+RESULTS_FORMAT = 2
 
 
 def mib(x):
@@ -224,7 +226,8 @@ def _idle(res):
     cpu = i["cpu_seconds"] * 60 / i["seconds"]
     text = f"{i['writes']} / {cpu:.2f} s per 60 s (at {i['shards']:,} shards, {i['seconds']} s"
     text += ")" if i["converged"] else ", not all Ready)"
-    return text, i["converged"] and i["writes"] == 0 and cpu <= 0.12
+    # A shorter window, scaled, could miss a periodic resync.
+    return text, i["converged"] and i["seconds"] >= 60 and i["writes"] == 0 and cpu <= 0.12
 
 
 TARGETS = [
@@ -395,6 +398,7 @@ def update_readme(path, md):
 
 def finish(results):
     """Summaries and targets, from the raw runs."""
+    results["format"] = RESULTS_FORMAT
     for e in results.get("converge", []):
         summarize_converge(e)
     results["targets"] = evaluate_targets(results)
@@ -410,6 +414,10 @@ def main():
     a = p.parse_args()
     with open(a.results) as f:
         results = json.load(f)
+    if results.get("format") != RESULTS_FORMAT:
+        print(f"report: {a.results} is not a results file of this driver (format {results.get('format')}, "
+              f"not {RESULTS_FORMAT}); run make bench for one", file=sys.stderr)
+        return 2
     md = markdown(finish(results))
     if a.md:
         with open(a.md, "w") as f:
