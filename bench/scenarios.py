@@ -297,6 +297,11 @@ class Bench:
         return entry
 
     # --- one timed run -----------------------------------------------------------------
+    def exist_timeout(self, objects):
+        """How long children may take to appear: generous (a stall, not a
+        slow run, should end it), but never past what the budget leaves."""
+        return min(60 + objects * 0.5, max(60.0, self.budget.left() - self.later(minimal=True)))
+
     def operator_run(self, op, ns, set_objs, rendered, ready_cap=None):
         """Creates `set_objs` under a running operator; times children-exist
         and, with `ready_cap`, Ready (waiting at most that long: pods are the
@@ -307,7 +312,7 @@ class Bench:
         shards = shapes.shard_count(set_objs)
         tracker = ConvergeTracker(self.kube, ns, expected, shapes.set_names(set_objs) if ready_cap else [])
         tracker.start()
-        exist_timeout = 60 + objects * 0.5
+        exist_timeout = self.exist_timeout(objects)
         result = {"shards": shards, "objects": objects}
         try:
             before, cpu0 = op.metrics(), op.cpu_seconds()
@@ -387,7 +392,7 @@ class Bench:
                     # are: that is what a user runs).
                     result["startup_seconds"] = report["started_monotonic"] - t0
                     t0 = report["started_monotonic"]
-                t_exist = tracker.wait("t_exist", 60 + len(objects) * 0.5)
+                t_exist = tracker.wait("t_exist", self.exist_timeout(len(objects)))
                 result["exist_seconds"] = None if t_exist is None else t_exist - t0
                 if tracker.aborted:
                     raise RuntimeError(tracker.aborted)

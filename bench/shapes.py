@@ -12,7 +12,8 @@ random API secret, and any other placeholder (the config hash) with a
 64-hex-digit digest. The one object render names without printing it, in a
 trailing comment ("# Secret S-api-secret is created once ..."), is made from
 that name, the labels and owner all of the set's owned children share, and
-the random API secret.
+the random API secret under the key `secret`: that key is the one thing
+about the children written here rather than read from render.
 """
 
 import base64
@@ -275,7 +276,3 @@ def pod_template(dep):
     if not dep:
         return None
     return json.dumps(dep.get("spec", {}).get("template"), sort_keys=True)
-
-
-def image_of(dep):
-    return dep["spec"]["template"]["spec"]["containers"][0]["image"] if dep else None
