@@ -1,4 +1,4 @@
-// The parallel server-side-apply baseline of the benchmarks (issue 7): the
+// The parallel server-side-apply baseline of the benchmarks (issues 7, 11): the
 // API server's own limit for creating a set's children, measured with the
 // operator's HTTP stack (kube/) and none of its runtime or domain code.
 //
@@ -27,12 +27,18 @@ namespace {
 
 using nlohmann::json;
 
-const kube::Resource* resource_for(const std::string& kind) {
-  if (kind == "Secret") return &kube::kSecrets;
-  if (kind == "PersistentVolumeClaim") return &kube::kPersistentVolumeClaims;
-  if (kind == "Service") return &kube::kServices;
-  if (kind == "Deployment") return &kube::kDeployments;
-  if (kind == "ConfigMap") return &kube::kConfigMaps;
+// The namespaced kinds kube/ defines; an object is matched to one by its
+// apiVersion and kind, so whatever `electric-operator render` prints of these
+// can be applied without a table of kinds here.
+const kube::Resource* resource_for(const json& obj) {
+  static const kube::Resource* const kKnown[] = {
+      &kube::kSecrets,     &kube::kPersistentVolumeClaims, &kube::kServices,
+      &kube::kDeployments, &kube::kConfigMaps,             &kube::kNetworkPolicies,
+  };
+  const std::string api_version = obj.value("apiVersion", "");
+  const std::string kind = obj.value("kind", "");
+  for (const kube::Resource* r : kKnown)
+    if (r->namespaced && r->api_version == api_version && r->kind == kind) return r;
   return nullptr;
 }
 
@@ -63,7 +69,7 @@ int main(int argc, char** argv) {
   for (std::string line; std::getline(std::cin, line);) {
     if (line.empty()) continue;
     json obj = json::parse(line, nullptr, false);
-    if (obj.is_discarded() || !resource_for(obj.value("kind", ""))) {
+    if (obj.is_discarded() || !resource_for(obj)) {
       std::cerr << "parallel_apply: not an object of a known kind: " << line.substr(0, 80) << "\n";
       return 2;
     }
@@ -99,7 +105,7 @@ int main(int argc, char** argv) {
       for (size_t i = next++; i < objects.size(); i = next++) {
         const json& obj = objects[i];
         const json& meta = obj["metadata"];
-        auto applied = client.apply(*resource_for(obj["kind"]), meta.value("namespace", ""),
+        auto applied = client.apply(*resource_for(obj), meta.value("namespace", ""),
                                     meta.value("name", ""), obj);
         if (!applied.ok()) {
           ++errors;
