@@ -110,10 +110,11 @@ run_gtest() {  # suite-name timeout-seconds binary [args...]
   count_gtest "$name" "$json" "$log" "$rc"
 }
 
-run_script() {  # suite-name timeout-seconds script
-  local name=$1 limit=$2 script=$3 log=$results_dir/$1.log rc
+run_script() {  # suite-name timeout-seconds script (bash, or python3 for *.py)
+  local name=$1 limit=$2 script=$3 log=$results_dir/$1.log rc interpreter=bash
+  [[ $script == *.py ]] && interpreter=python3
   echo "== running $name"
-  timeout --kill-after=10 "$limit" bash "$script" >"$log" 2>&1
+  timeout --kill-after=10 "$limit" "$interpreter" "$script" >"$log" 2>&1
   rc=$?
   tail -n 3 "$log"
   count_script "$name" "$log" "$rc"
@@ -161,6 +162,7 @@ main() {
   export LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0
 
   run_script runner "$timeout_unit" tests/runner/runner_test.sh
+  run_script bench-unit "$timeout_unit" bench/unit_tests.py
   for layer in base kube runtime electric app; do
     run_gtest "unit-$layer" "$timeout_unit" "build/bin/unit_$layer"
     run_gtest "unit-$layer-asan" "$timeout_unit" "build-asan/bin/unit_$layer"
