@@ -2,6 +2,7 @@
 
 #include "electric/constants.h"
 #include "electric/digest.h"
+#include "runtime/clock.h"
 #include "runtime/list_watch.h"
 
 namespace app {
@@ -27,6 +28,30 @@ bool is_operator_shard_secret(const json& secret) {
 std::string managed_selector() {
   return std::string(electric::kLabelManagedBy) + "=" + std::string(electric::kLabelManagedByValue);
 }
+
+// Secrets as PartialObjectMetadata: names and resourceVersions, never data.
+class SecretMetadataListWatcher final : public runtime::ListWatcher {
+ public:
+  SecretMetadataListWatcher(kube::Client& client, std::string ns) : client_(client), ns_(std::move(ns)) {}
+  kube::Result<kube::ObjectList> list_page(const kube::ListOptions& options) override {
+    kube::ListOptions metadata = options;
+    metadata.metadata_only = true;
+    return client_.list(kube::kSecrets, ns_, metadata);
+  }
+  kube::Done watch(const kube::WatchOptions& options, const runtime::WatchEventHandler& on_event,
+                   kube::Cancellation& cancel) override {
+    kube::WatchOptions metadata = options;
+    metadata.metadata_only = true;
+    return client_.watch(kube::kSecrets, ns_, metadata, on_event, cancel);
+  }
+  std::string describe() const override {
+    return std::string("secret metadata ") + (ns_.empty() ? "in all namespaces" : "in namespace " + ns_);
+  }
+
+ private:
+  kube::Client& client_;
+  std::string ns_;
+};
 
 }  // namespace
 
@@ -112,7 +137,7 @@ size_t KindCache::size() const {
 Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
     : sets(client, kShardSets, namespaces, "",
            runtime::fields_projector({"/metadata/creationTimestamp", "/spec", "/status"}), {}),
-      secrets(client, kube::kSecrets, namespaces, "", project_secret, {kShardSetLabel}),
+      secrets(client, kube::kSecrets, namespaces, managed_selector(), project_secret, {kShardSetLabel}),
       deployments(client, kube::kDeployments, namespaces, managed_selector(),
                   runtime::fields_projector({"/metadata/annotations", "/spec", "/status"}),
                   {kShardSetLabel}),
@@ -124,7 +149,43 @@ Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
       configmaps(client, kube::kConfigMaps, namespaces, managed_selector(),
                  runtime::fields_projector({"/metadata/annotations", "/data"}), {kShardSetLabel}),
       networkpolicies(client, kube::kNetworkPolicies, namespaces, managed_selector(),
-                      runtime::fields_projector({"/metadata/annotations", "/spec"}), {kShardSetLabel}) {}
+                      runtime::fields_projector({"/metadata/annotations", "/spec"}), {kShardSetLabel}),
+      referenced_secrets([&client](const std::string& ns, const std::string& name) {
+        return client.get(kube::kSecrets, ns, name);
+      }) {
+  for (const std::string& ns : namespaces.empty() ? std::vector<std::string>{""} : namespaces) {
+    runtime::WatcherOptions options;
+    options.name = "secret metadata " + (ns.empty() ? std::string("in all namespaces") : "in " + ns);
+    secret_metadata_watchers_.push_back(std::make_unique<runtime::Watcher>(
+        std::make_shared<SecretMetadataListWatcher>(client, ns),
+        [this](const runtime::WatcherEvent& event) {
+          if (event.type == runtime::WatcherEvent::Type::Upsert) {
+            referenced_secrets.on_secret(
+                event.key, event.object->value(json::json_pointer("/metadata/resourceVersion"), ""));
+          } else if (event.type == runtime::WatcherEvent::Type::Delete) {
+            referenced_secrets.on_secret_deleted(event.key);
+          }
+        },
+        runtime::system_clock(), runtime::system_random(), options));
+  }
+}
+
+void Caches::start_secret_references() {
+  referenced_secrets.start_fetcher();
+  for (auto& watcher : secret_metadata_watchers_) watcher->start();
+}
+
+bool Caches::secret_references_ready() const {
+  if (secret_references_ready_.load()) return true;
+  if (!sets.synced()) return false;
+  for (const auto& watcher : secret_metadata_watchers_) {
+    if (!watcher->status().synced) return false;
+  }
+  // Sets synced first: every reference they make has been queued by now.
+  if (!referenced_secrets.idle()) return false;
+  secret_references_ready_ = true;
+  return true;
+}
 
 std::vector<runtime::Informer*> Caches::all_informers() {
   std::vector<runtime::Informer*> out = sets.informers();
@@ -137,7 +198,7 @@ std::vector<runtime::Informer*> Caches::all_informers() {
 
 bool Caches::synced() const {
   return sets.synced() && secrets.synced() && deployments.synced() && services.synced() &&
-         pvcs.synced() && configmaps.synced() && networkpolicies.synced();
+         pvcs.synced() && configmaps.synced() && networkpolicies.synced() && secret_references_ready();
 }
 
 KindCache* Caches::for_kind(const std::string& kind) {

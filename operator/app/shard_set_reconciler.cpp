@@ -22,6 +22,9 @@ namespace {
 
 const std::string kShardSetLabel(electric::kLabelShardSet);
 const std::string kShardLabel(electric::kLabelShard);
+// How soon a reconcile that came before the first reads of referenced
+// Secrets finished tries again (only right after start-up).
+constexpr auto kReferencesNotReadyRetry = std::chrono::milliseconds(200);
 
 // A JSON pointer token for a key that may hold '/' or '~' (label keys do).
 std::string pointer_token(const std::string& key) {
@@ -92,40 +95,16 @@ ShardSetReconciler::ShardSetReconciler(kube::Client& client, Caches& caches,
 }
 
 electric::SecretReader ShardSetReconciler::secret_reader(const std::string& ns) const {
-  return [this, ns](const electric::SecretKeyRef& ref) {
-    runtime::Projection secret = caches_.secrets.get(ns, ref.name);
-    if (!secret) return electric::SecretLookup{};
-    return electric::lookup_secret_key(*secret, ref.key);
-  };
+  return caches_.referenced_secrets.reader(ns);
 }
 
-std::map<electric::ShardKey, std::string> ShardSetReconciler::stream_conflicts() const {
-  std::vector<electric::ShardIdentity> all;
-  for (const runtime::Projection& obj : caches_.sets.list()) {
-    electric::ParsedShardSet parsed = electric::parse_shard_set(*obj);
-    auto ids = electric::shard_identities(parsed, secret_reader(parsed.set.namespace_name));
-    all.insert(all.end(), ids.begin(), ids.end());
-  }
-  return electric::find_stream_conflicts(all);
+std::map<electric::ShardKey, std::string> ShardSetReconciler::stream_conflicts(const std::string& set_key) const {
+  return caches_.referenced_secrets.stream_conflicts(set_key);
 }
 
 std::vector<std::string> ShardSetReconciler::sets_referencing_secret(const std::string& ns,
                                                                      const std::string& name) const {
-  std::vector<std::string> keys;
-  static const json::json_pointer api_ref("/spec/apiSecretRef/name");
-  static const json::json_pointer shards("/spec/shards");
-  for (const runtime::Projection& set : caches_.sets.list(ns)) {
-    bool uses = text_at(*set, api_ref) == name;
-    if (!uses && set->contains(shards) && (*set)[shards].is_array()) {
-      for (const auto& shard : (*set)[shards]) {
-        for (const char* ref : {"/databaseURLSecretRef/name", "/pooledDatabaseURLSecretRef/name"}) {
-          uses = uses || text_at(shard, json::json_pointer(ref)) == name;
-        }
-      }
-    }
-    if (uses) keys.push_back(ns + "/" + text_at(*set, json::json_pointer("/metadata/name")));
-  }
-  return keys;
+  return caches_.referenced_secrets.sets_referencing(ns, name);
 }
 
 kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::ShardSet& set) {
@@ -164,6 +143,11 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const std::string name = key.substr(slash + 1);
   runtime::Projection object = caches_.sets.get(ns, name);
   if (!object) return runtime::ReconcileResult::done();  // deleted: children go by GC
+  // Until every referenced Secret has been read once, stream claims are
+  // incomplete: a newer set could take an older one's stream.
+  if (!caches_.secret_references_ready()) return runtime::ReconcileResult::requeue(kReferencesNotReadyRetry);
+  // Its Secrets are being read; the read wakes it (no false SecretNotFound).
+  if (caches_.referenced_secrets.waiting_for(key)) return runtime::ReconcileResult::done();
 
   electric::ParsedShardSet parsed = electric::parse_shard_set(*object);
   const electric::ShardSet& set = parsed.set;
@@ -203,7 +187,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
       if (cache == &caches_.pvcs) observed.pvcs[child_name] = *child;
     }
   }
-  observed.stream_conflicts = stream_conflicts();
+  observed.stream_conflicts = stream_conflicts(key);
 
   const json previous_status = object->value("status", json());
   electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status);
