@@ -29,6 +29,13 @@ std::string managed_selector() {
   return std::string(electric::kLabelManagedBy) + "=" + std::string(electric::kLabelManagedByValue);
 }
 
+// Pages of the Secret metadata list. Nothing of a foreign Secret outlives its
+// page but its key and resourceVersion (in the watcher), so a page's parsed
+// JSON is the peak: small pages keep the heap that a cluster of 10,000
+// Secrets leaves behind small (500 per page held ~1 KiB per Secret in freed
+// but unreturned heap; 100 ~0.3 KiB, measured).
+constexpr int64_t kSecretMetadataPageSize = 100;
+
 // Secrets as PartialObjectMetadata: names and resourceVersions, never data.
 class SecretMetadataListWatcher final : public runtime::ListWatcher {
  public:
@@ -156,6 +163,7 @@ Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
   for (const std::string& ns : namespaces.empty() ? std::vector<std::string>{""} : namespaces) {
     runtime::WatcherOptions options;
     options.name = "secret metadata " + (ns.empty() ? std::string("in all namespaces") : "in " + ns);
+    options.page_size = kSecretMetadataPageSize;
     secret_metadata_watchers_.push_back(std::make_unique<runtime::Watcher>(
         std::make_shared<SecretMetadataListWatcher>(client, ns),
         [this](const runtime::WatcherEvent& event) {
