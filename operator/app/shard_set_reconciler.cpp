@@ -10,6 +10,7 @@
 #include "app/drift.h"
 #include "electric/constants.h"
 #include "electric/digest.h"
+#include "electric/labels.h"
 #include "electric/naming.h"
 #include "electric/render.h"
 #include "electric/stream_conflict.h"
@@ -130,7 +131,18 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
   if (!created.error().is_conflict()) return created.error();
   auto live = client_.get(kube::kSecrets, set.namespace_name, name);
   if (!live.ok()) return live.error();
-  if (auto v = value_of(live.value())) return *v;
+  if (auto v = value_of(live.value())) {
+    // Made by someone else, without our labels: the operator caches only
+    // labelled Secrets, so label it (a merge patch: the value and its owner
+    // stay as they are) rather than create, conflict and GET every reconcile.
+    const json::json_pointer managed("/metadata/labels/" + pointer_token(std::string(electric::kLabelManagedBy)));
+    if (text_at(live.value(), managed) != electric::kLabelManagedByValue) {
+      json labels = electric::set_labels(set.name, electric::kComponentShard);
+      auto labelled = client_.merge_patch(kube::kSecrets, set.namespace_name, name, {{"metadata", {{"labels", labels}}}});
+      if (!labelled.ok()) spdlog::warn("cannot label Secret {}: {}", name, labelled.error().describe());
+    }
+    return *v;
+  }
   // It exists without the key: give it one (the only case we overwrite).
   auto applied = client_.apply(kube::kSecrets, set.namespace_name, name, electric::render_api_secret(set, value));
   if (!applied.ok()) return applied.error();

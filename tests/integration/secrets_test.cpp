@@ -119,5 +119,20 @@ TEST_F(SecretsTest, ASecretChangeAloneMovesAStreamConflict) {
   EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "newer", 1); }, 90s)) << op.log_tail();
 }
 
+TEST_F(SecretsTest, AnApiSecretMadeBySomeoneElseIsLabelledAndKeptAsItIs) {
+  TestNamespace ns("apisecret");
+  put_secret(ns.name(), "pg-0", {{"url", pg_url(0)}});
+  put_secret(ns.name(), "own-api-secret", {{"secret", "made-by-hand"}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "own", 1));
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "own", 1); }, 90s)) << op.log_tail();
+  json api = get_object(kube::kSecrets, ns.name(), "own-api-secret");
+  EXPECT_EQ(api["data"]["secret"], base64("made-by-hand"));
+  EXPECT_EQ(api["metadata"]["labels"].value("app.kubernetes.io/managed-by", ""), "electric-operator");
+  EXPECT_EQ(get_object(kube::kSecrets, ns.name(), "own-shard-0")["data"]["ELECTRIC_SECRET"], base64("made-by-hand"));
+  // Once labelled it is in the operator's cache: no create-conflict-GET per reconcile.
+  EXPECT_TRUE(reconciles_without_writing(op, ns.name(), "own"));
+}
+
 }  // namespace
 }  // namespace itest
