@@ -1,5 +1,7 @@
 #include "app/caches.h"
 
+#include "app/drift.h"
+#include "base/json_pointer.h"
 #include "electric/constants.h"
 #include "electric/digest.h"
 #include "runtime/clock.h"
@@ -24,6 +26,8 @@ bool is_operator_shard_secret(const json& secret) {
   return managed != l.end() && *managed == std::string(electric::kLabelManagedByValue) &&
          l.contains(std::string(electric::kLabelShard));
 }
+
+json identity_only(const json& object) { return project_child(object, {}); }
 
 std::string managed_selector() {
   return std::string(electric::kLabelManagedBy) + "=" + std::string(electric::kLabelManagedByValue);
@@ -60,7 +64,76 @@ class SecretMetadataListWatcher final : public runtime::ListWatcher {
   std::string ns_;
 };
 
+// The Electric container's env var naming its stream, in its own path: what
+// electric::deployment_facts reads of a removed shard's Deployment.
+json stream_id_env(const json& deployment) {
+  const json::json_pointer containers("/spec/template/spec/containers");
+  if (!deployment.contains(containers) || !deployment[containers].is_array()) return nullptr;
+  for (const json& c : deployment[containers]) {
+    if (!c.is_object() || c.value("name", "") != electric::kContainerName || !c.contains("env") ||
+        !c["env"].is_array())
+      continue;
+    for (const json& e : c["env"]) {
+      if (e.is_object() && e.value("name", "") == electric::kEnvReplicationStreamID)
+        return json::array({{{"name", c["name"]}, {"env", json::array({e})}}});
+    }
+  }
+  return nullptr;
+}
+
+// Deployment conditions cut to what deployment_facts reads.
+json decisive_conditions(const json& deployment) {
+  const json::json_pointer conditions("/status/conditions");
+  json out = json::array();
+  if (!deployment.contains(conditions) || !deployment[conditions].is_array()) return out;
+  for (const json& c : deployment[conditions]) {
+    if (!c.is_object()) continue;
+    const std::string type = c.value("type", "");
+    if (type == "ReplicaFailure" || (type == "Progressing" && c.value("reason", "") == "ProgressDeadlineExceeded"))
+      out.push_back(runtime::project_fields(c, {"/type", "/status", "/reason", "/message"}));
+  }
+  return out;
+}
+
 }  // namespace
+
+json project_child(const json& object, const std::vector<std::string>& fact_pointers) {
+  static const std::vector<std::string> identity = {"/metadata/name", "/metadata/namespace", "/metadata/uid",
+                                                    "/metadata/resourceVersion", "/metadata/deletionTimestamp"};
+  std::vector<std::string> pointers = identity;
+  pointers.insert(pointers.end(), fact_pointers.begin(), fact_pointers.end());
+  json out = runtime::project_fields(object, pointers);
+  for (std::string_view label : {electric::kLabelShardSet, electric::kLabelShard}) {
+    const json::json_pointer ptr("/metadata/labels/" + base::pointer_token(label));
+    if (object.contains(ptr)) out[ptr] = object[ptr];
+  }
+  const json::json_pointer refs("/metadata/ownerReferences");
+  if (object.contains(refs) && object[refs].is_array()) {
+    out[refs] = json::array();
+    for (const json& ref : object[refs])
+      if (ref.is_object() && ref.contains("uid")) out[refs].push_back({{"uid", ref["uid"]}});
+  }
+  out[kOwnedDigestField] = owned_fields_digest(applied_fields(object, electric::kFieldManager));
+  return out;
+}
+
+json project_deployment(const json& deployment) {
+  static const std::vector<std::string> facts = {
+      "/metadata/generation", "/spec/replicas", "/status/observedGeneration", "/status/replicas",
+      "/status/updatedReplicas", "/status/availableReplicas",
+      "/spec/template/metadata/annotations/" + base::pointer_token(electric::kAnnotationConfigHash)};
+  json out = project_child(deployment, facts);
+  json conditions = decisive_conditions(deployment);
+  if (!conditions.empty()) out["status"]["conditions"] = std::move(conditions);
+  json env = stream_id_env(deployment);
+  if (!env.is_null()) out["spec"]["template"]["spec"]["containers"] = std::move(env);
+  return out;
+}
+
+json project_pvc(const json& pvc) {
+  return project_child(pvc, {"/spec/resources/requests/storage", "/spec/accessModes", "/spec/storageClassName",
+                             "/status/phase"});
+}
 
 std::string secret_data_digest(const json& data) { return electric::sha256_hex(data.dump()); }
 
@@ -145,18 +218,12 @@ Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
     : sets(client, kShardSets, namespaces, "",
            runtime::fields_projector({"/metadata/creationTimestamp", "/spec", "/status"}), {}),
       secrets(client, kube::kSecrets, namespaces, managed_selector(), project_secret, {kShardSetLabel}),
-      deployments(client, kube::kDeployments, namespaces, managed_selector(),
-                  runtime::fields_projector({"/metadata/annotations", "/spec", "/status"}),
-                  {kShardSetLabel}),
-      services(client, kube::kServices, namespaces, managed_selector(),
-               runtime::fields_projector({"/metadata/annotations", "/spec"}), {kShardSetLabel}),
-      pvcs(client, kube::kPersistentVolumeClaims, namespaces, managed_selector(),
-           runtime::fields_projector({"/metadata/annotations", "/spec", "/status/phase"}),
-           {kShardSetLabel}),
-      configmaps(client, kube::kConfigMaps, namespaces, managed_selector(),
-                 runtime::fields_projector({"/metadata/annotations", "/data"}), {kShardSetLabel}),
-      networkpolicies(client, kube::kNetworkPolicies, namespaces, managed_selector(),
-                      runtime::fields_projector({"/metadata/annotations", "/spec"}), {kShardSetLabel}),
+      deployments(client, kube::kDeployments, namespaces, managed_selector(), project_deployment, {kShardSetLabel}),
+      services(client, kube::kServices, namespaces, managed_selector(), identity_only, {kShardSetLabel}),
+      pvcs(client, kube::kPersistentVolumeClaims, namespaces, managed_selector(), project_pvc, {kShardSetLabel}),
+      configmaps(client, kube::kConfigMaps, namespaces, managed_selector(), identity_only, {kShardSetLabel}),
+      networkpolicies(client, kube::kNetworkPolicies, namespaces, managed_selector(), identity_only,
+                      {kShardSetLabel}),
       referenced_secrets([&client](const std::string& ns, const std::string& name) {
         return client.get(kube::kSecrets, ns, name);
       }) {

@@ -84,6 +84,20 @@ struct Caches {
   mutable std::atomic<bool> secret_references_ready_{false};
 };
 
+// Projections of children (Deployments, Services, PVCs, ConfigMaps,
+// NetworkPolicies): identity (name, namespace, uid, resourceVersion, the
+// electric-operator.dev/shard-set and /shard labels, owner uids), the paths
+// of `fact_pointers`, and under kOwnedDigestField the owned_fields_digest of
+// what the operator applied (app/drift.h). No copy of the fields themselves:
+// a Deployment costs a few hundred bytes, not tens of kilobytes.
+inline constexpr const char* kOwnedDigestField = "ownedDigest";
+nlohmann::json project_child(const nlohmann::json& object, const std::vector<std::string>& fact_pointers);
+// Plus what electric::deployment_facts reads (replicas, the config hash, the
+// decisive conditions, the stream ID env var).
+nlohmann::json project_deployment(const nlohmann::json& deployment);
+// Plus what electric::pvc_facts reads and status.phase.
+nlohmann::json project_pvc(const nlohmann::json& pvc);
+
 // Projection of one of the operator's Secrets. Per-shard Secrets keep a
 // digest of their data instead of the values (the reconciler compares
 // digests); <set>-api-secret keeps its data, whose value the reconciler reads.

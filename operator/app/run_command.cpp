@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/caches.h"
+#include "app/memory.h"
 #include "app/shard_metrics.h"
 #include "app/shard_set_events.h"
 #include "app/shard_set_reconciler.h"
@@ -365,6 +366,7 @@ int run_operator(const RunOptions& options) {
   bool sync_failed = false;  // guarded by stop->mu
   std::thread starter([&] {
     started = controller.start(kCacheSyncTimeout);
+    return_free_memory();  // the initial LISTs' parsed pages
     if (started) return;
     std::lock_guard<std::mutex> lock(stop->mu);
     if (stop->requested) return;
@@ -385,6 +387,7 @@ int run_operator(const RunOptions& options) {
       if (stop->requested) break;
       lock.unlock();
       events.flush();
+      return_free_memory();
       lock.lock();
     }
   }

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/drift.h"
+#include "base/json_pointer.h"
 #include "electric/constants.h"
 #include "electric/digest.h"
 #include "electric/labels.h"
@@ -26,17 +27,6 @@ const std::string kShardLabel(electric::kLabelShard);
 // How soon a reconcile that came before the first reads of referenced
 // Secrets finished tries again (only right after start-up).
 constexpr auto kReferencesNotReadyRetry = std::chrono::milliseconds(200);
-
-// A JSON pointer token for a key that may hold '/' or '~' (label keys do).
-std::string pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
 
 std::string text_at(const json& obj, const json::json_pointer& ptr) {
   return obj.contains(ptr) && obj[ptr].is_string() ? obj[ptr].get<std::string>() : std::string();
@@ -88,7 +78,11 @@ std::string rfc3339_now() {
 
 ShardSetReconciler::ShardSetReconciler(kube::Client& client, Caches& caches,
                                        runtime::EventRecorder& events, ReconcilerOptions options)
-    : client_(client), caches_(caches), events_(events), options_(std::move(options)) {
+    : client_(client),
+      caches_(caches),
+      events_(events),
+      options_(std::move(options)),
+      settle_(options_.clock ? *options_.clock : runtime::system_clock(), options_.summary_settle_window) {
   if (!options_.now) options_.now = rfc3339_now;
   if (!options_.random_bytes) {
     options_.random_bytes = [] { return openssl_random_bytes(electric::kApiSecretRandomBytes); };
@@ -135,7 +129,7 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
     // Made by someone else, without our labels: the operator caches only
     // labelled Secrets, so label it (a merge patch: the value and its owner
     // stay as they are) rather than create, conflict and GET every reconcile.
-    const json::json_pointer managed("/metadata/labels/" + pointer_token(std::string(electric::kLabelManagedBy)));
+    const json::json_pointer managed("/metadata/labels/" + base::pointer_token(std::string(electric::kLabelManagedBy)));
     if (text_at(live.value(), managed) != electric::kLabelManagedByValue) {
       json labels = electric::set_labels(set.name, electric::kComponentShard);
       auto labelled = client_.merge_patch(kube::kSecrets, set.namespace_name, name, {{"metadata", {{"labels", labels}}}});
@@ -149,19 +143,78 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
   return value;
 }
 
+bool ShardSetReconciler::cached_as_applied(const std::string& ns, const json& desired) const {
+  KindCache* cache = caches_.for_kind(desired.value("kind", ""));
+  if (!cache) return true;  // not a kind the operator writes
+  runtime::Projection live = cache->get(ns, desired["metadata"].value("name", ""));
+  return live && already_applied(desired, *live);
+}
+
+int ShardSetReconciler::apply_child(const std::string& ns, const json& desired,
+                                    const runtime::ObjectReference& set_ref, std::vector<std::string>& errors) {
+  const std::string kind = desired.value("kind", "");
+  const std::string child_name = desired["metadata"].value("name", "");
+  auto applied = client_.apply(caches_.for_kind(kind)->resource(), ns, child_name, desired);
+  if (applied.ok()) {
+    learn_normal_form(desired, applied.value());
+    return 1;
+  }
+  errors.push_back("apply " + kind + " " + child_name + ": " + applied.error().describe());
+  events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed", kind + " " + child_name + ": " +
+                                                                          applied.error().message);
+  return 1;
+}
+
+bool ShardSetReconciler::already_applied(const json& desired, const json& live) const {
+  auto digest = live.find(kOwnedDigestField);
+  if (digest == live.end() || !digest->is_string()) return owned_fields_match(comparable(desired), live);
+  return normal_forms_.same(owned_fields_digest(desired), digest->get<std::string>());
+}
+
+void ShardSetReconciler::learn_normal_form(const json& desired, const json& applied) {
+  if (!caches_.for_kind(desired.value("kind", "")) || desired.value("kind", "") == "Secret") return;
+  const std::string want = owned_fields_digest(desired);
+  const std::string got = owned_fields_digest(applied_fields(applied, electric::kFieldManager));
+  if (want != got && normal_forms_.learn(want, got)) {
+    spdlog::warn("the API server stored {} {} in a form the operator does not predict; it compares by "
+                 "what it stored from now on",
+                 desired.value("kind", ""), desired["metadata"].value("name", ""));
+  }
+}
+
+bool NormalForms::same(const std::string& desired, const std::string& live) const {
+  if (desired == live) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = stored_as_.find(desired);
+  return it != stored_as_.end() && it->second == live;
+}
+
+bool NormalForms::learn(const std::string& desired, const std::string& live) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stored_as_.size() >= kMaxEntries) stored_as_.clear();  // bounded: at worst one more apply each
+  auto [it, inserted] = stored_as_.insert_or_assign(desired, live);
+  (void)it;
+  return inserted;
+}
+
 runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const auto slash = key.find('/');
   const std::string ns = key.substr(0, slash);
   const std::string name = key.substr(slash + 1);
   runtime::Projection object = caches_.sets.get(ns, name);
-  if (!object) return runtime::ReconcileResult::done();  // deleted: children go by GC
+  if (!object) {
+    parsed_sets_.forget(key);
+    settle_.forget(key);
+    return runtime::ReconcileResult::done();  // deleted: children go by GC
+  }
   // Until every referenced Secret has been read once, stream claims are
   // incomplete: a newer set could take an older one's stream.
   if (!caches_.secret_references_ready()) return runtime::ReconcileResult::requeue(kReferencesNotReadyRetry);
   // Its Secrets are being read; the read wakes it (no false SecretNotFound).
   if (caches_.referenced_secrets.waiting_for(key)) return runtime::ReconcileResult::done();
 
-  electric::ParsedShardSet parsed = electric::parse_shard_set(*object);
+  const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_.get(*object);
+  const electric::ParsedShardSet& parsed = *parsed_set;
   const electric::ShardSet& set = parsed.set;
   if (set.being_deleted) return runtime::ReconcileResult::done();
   const runtime::ObjectReference set_ref{std::string(electric::kApiVersion), std::string(electric::kKind),
@@ -192,11 +245,11 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
       const std::string child_name = text_at(*child, json::json_pointer("/metadata/name"));
       electric::LiveChild live{cache->resource().kind, child_name,
                                text_at(*child, json::json_pointer("/metadata/labels/" +
-                                                                  pointer_token(kShardLabel))),
+                                                                  base::pointer_token(kShardLabel))),
                                text_at(*child, json::json_pointer("/metadata/uid")), owned_by(*child, set.uid)};
       observed.children.push_back(live);
-      if (cache == &caches_.deployments) observed.deployments[child_name] = *child;
-      if (cache == &caches_.pvcs) observed.pvcs[child_name] = *child;
+      if (cache == &caches_.deployments) observed.deployments[child_name] = electric::deployment_facts(*child);
+      if (cache == &caches_.pvcs) observed.pvcs[child_name] = electric::pvc_facts(*child);
     }
   }
   observed.stream_conflicts = stream_conflicts(key);
@@ -205,20 +258,14 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status);
 
   int writes = 0;
+  // The routing ConfigMap goes with the status, at most once per settle window.
+  std::vector<const json*> summary_applies;
   for (const json& desired : plan.apply) {
-    const std::string kind = desired.value("kind", "");
-    const std::string child_name = desired["metadata"].value("name", "");
-    KindCache* cache = caches_.for_kind(kind);
-    if (!cache) continue;
-    runtime::Projection live = cache->get(ns, child_name);
-    if (live && owned_fields_match(comparable(desired), *live)) continue;
-    auto applied = client_.apply(cache->resource(), ns, child_name, desired);
-    ++writes;
-    if (!applied.ok()) {
-      errors.push_back("apply " + kind + " " + child_name + ": " + applied.error().describe());
-      events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed",
-                     kind + " " + child_name + ": " + applied.error().message);
+    if (desired.value("kind", "") == "ConfigMap") {
+      if (!cached_as_applied(ns, desired)) summary_applies.push_back(&desired);
+      continue;
     }
+    if (!cached_as_applied(ns, desired)) writes += apply_child(ns, desired, set_ref, errors);
   }
   for (const electric::Removal& removal : plan.remove) {
     kube::DeleteOptions options;
@@ -238,11 +285,17 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
                    note.reason, note.message);
   }
 
-  if (plan.status != previous_status) {
-    auto written = client_.merge_patch(kShardSets, ns, name, json{{"status", plan.status}}, "status");
-    ++writes;
-    if (!written.ok() && !written.error().is_not_found()) {
-      errors.push_back("status: " + written.error().describe());
+  const bool status_changed = plan.status != previous_status;
+  runtime::Duration settle_wait = runtime::Duration::zero();
+  if (status_changed || !summary_applies.empty()) settle_wait = settle_.admit(key);
+  if (settle_wait == runtime::Duration::zero()) {
+    for (const json* desired : summary_applies) writes += apply_child(ns, *desired, set_ref, errors);
+    if (status_changed) {
+      auto written = client_.merge_patch(kShardSets, ns, name, json{{"status", plan.status}}, "status");
+      ++writes;
+      if (!written.ok() && !written.error().is_not_found()) {
+        errors.push_back("status: " + written.error().describe());
+      }
     }
   }
   if (writes > 0) spdlog::debug("reconciled with {} writes", writes);
@@ -251,6 +304,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     if (errors.size() > 1) message += " (and " + std::to_string(errors.size() - 1) + " more)";
     return runtime::ReconcileResult::error(message);
   }
+  if (settle_wait > runtime::Duration::zero()) return runtime::ReconcileResult::requeue(settle_wait);
   return runtime::ReconcileResult::done();
 }
 

@@ -9,9 +9,13 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "app/caches.h"
+#include "app/parsed_sets.h"
+#include "app/settle_window.h"
 #include "electric/reconcile_plan.h"
 #include "electric/shard_set.h"
 #include "kube/client.h"
@@ -27,6 +31,28 @@ struct ReconcilerOptions {
   std::function<std::string()> now;
   // 32 random bytes for S-api-secret (OpenSSL's CSPRNG by default).
   std::function<std::string()> random_bytes;
+  // For the settle window of status and routing writes (system clock by default).
+  runtime::Clock* clock = nullptr;
+  // While shards change one after another, a set's status and routing
+  // ConfigMap are written at most once per window (the first at once).
+  runtime::Duration summary_settle_window = std::chrono::seconds(2);
+};
+
+// Digests of apply bodies whose result the API server stored in another
+// normal form than owned_fields_digest predicts (a spelling it canonicalises
+// that drift.cpp does not know): desired digest -> stored digest. Without it
+// such a child would be applied again on every reconcile; with it, once per
+// process. Thread-safe; bounded.
+class NormalForms {
+ public:
+  bool same(const std::string& desired, const std::string& live) const;
+  // True when this pair is new.
+  bool learn(const std::string& desired, const std::string& live);
+
+ private:
+  static constexpr size_t kMaxEntries = 4096;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> stored_as_;
 };
 
 class ShardSetReconciler {
@@ -46,11 +72,23 @@ class ShardSetReconciler {
   std::map<electric::ShardKey, std::string> stream_conflicts(const std::string& set_key) const;
   // S-api-secret's value, creating the Secret on first need. Error text on failure.
   kube::Result<std::string> ensure_api_secret(const electric::ShardSet& set);
+  // Does the cache hold `desired`'s child as applied (or is it no kind we write)?
+  bool cached_as_applied(const std::string& ns, const nlohmann::json& desired) const;
+  // Server-side applies `desired`; a failure goes to `errors` and an Event. The writes made (1).
+  int apply_child(const std::string& ns, const nlohmann::json& desired, const runtime::ObjectReference& set_ref,
+                  std::vector<std::string>& errors);
+  // Does the cached `live` child already hold what `desired` applies?
+  bool already_applied(const nlohmann::json& desired, const nlohmann::json& live) const;
+  // After an apply: remember when the stored object's normal form differs.
+  void learn_normal_form(const nlohmann::json& desired, const nlohmann::json& applied);
 
   kube::Client& client_;
   Caches& caches_;
   runtime::EventRecorder& events_;
   ReconcilerOptions options_;
+  NormalForms normal_forms_;
+  ParsedSets parsed_sets_;
+  SettleWindow settle_;
 };
 
 // Cryptographically random bytes from OpenSSL (RAND_bytes); throws only if

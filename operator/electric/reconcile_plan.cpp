@@ -23,19 +23,12 @@ const std::string kKindPvc = "PersistentVolumeClaim";
 const std::string kKindConfigMap = "ConfigMap";
 const std::string kKindNetworkPolicy = "NetworkPolicy";
 
-std::string pvc_request(const json& pvc) {
-  const json* storage = &pvc;
-  for (const char* key : {"spec", "resources", "requests", "storage"}) {
-    if (!storage->is_object() || !storage->contains(key)) return {};
-    storage = &(*storage)[key];
-  }
-  return storage->is_string() ? storage->get<std::string>() : std::string();
-}
-
-const json& find_or_null(const std::map<std::string, json>& by_name, const std::string& name) {
-  static const json null_json;
+// The facts of a child by name; "not there" (exists false, empty) when absent.
+template <typename Facts>
+const Facts& find_or_missing(const std::map<std::string, Facts>& by_name, const std::string& name) {
+  static const Facts missing;
   auto it = by_name.find(name);
-  return it == by_name.end() ? null_json : it->second;
+  return it == by_name.end() ? missing : it->second;
 }
 
 // The first URL that does not parse, named by where it came from. The parse
@@ -59,12 +52,12 @@ std::optional<std::string> database_url_problem(const Shard& shard, const ShardS
 // Would applying this runnable shard's children change what runs? The
 // Deployment's config hash covers every pod input, so a missing or other
 // hash is a change; so is a volume still to be created or grown.
-bool has_unapplied_changes(const ShardFacts& facts, const json& live_pvc, const std::string& desired_size) {
+bool has_unapplied_changes(const ShardFacts& facts, const PvcFacts* live_pvc, const std::string& desired_size) {
   const DeploymentFacts& d = facts.deployment;
   if (!d.exists || !facts.desired_config_hash || *facts.desired_config_hash != d.config_hash) return true;
-  if (live_pvc.is_null()) return true;
+  if (!live_pvc) return true;
   auto want = parse_quantity(desired_size);
-  auto have = parse_quantity(pvc_request(live_pvc));
+  auto have = parse_quantity(live_pvc->storage_request);
   return want && have && *want > *have;
 }
 
@@ -86,20 +79,10 @@ std::map<std::string, std::string> stream_ids_in_status(const json& previous_sta
 // Deployment runs with.
 std::optional<std::string> removed_shard_stream_id(const std::string& shard,
                                                    const std::map<std::string, std::string>& listed,
-                                                   const json& live_deployment) {
+                                                   const DeploymentFacts& live_deployment) {
   auto it = listed.find(shard);
   if (it != listed.end()) return it->second;
-  const json::json_pointer containers("/spec/template/spec/containers");
-  if (!live_deployment.is_object() || !live_deployment.contains(containers)) return std::nullopt;
-  for (const auto& c : live_deployment[containers]) {
-    if (!c.is_object() || c.value("name", "") != kContainerName || !c.contains("env")) continue;
-    for (const auto& e : c["env"]) {
-      if (e.is_object() && e.value("name", "") == kEnvReplicationStreamID && e.contains("value") &&
-          e["value"].is_string())
-        return e["value"].get<std::string>();
-    }
-  }
-  return std::nullopt;
+  return live_deployment.replication_stream_id;
 }
 
 // One entry per removed shard; a shard removed again (after being re-added)
@@ -158,7 +141,7 @@ void note_shard_removed(const ShardSet& set, const LiveChild& deployment, const 
                         std::vector<EventNote>& events, std::vector<RetainedReplicationSlot>& slots) {
   const std::string& shard = deployment.shard;
   const auto stream_id =
-      removed_shard_stream_id(shard, listed_stream_ids, find_or_null(observed.deployments, deployment.name));
+      removed_shard_stream_id(shard, listed_stream_ids, find_or_missing(observed.deployments, deployment.name));
   std::optional<std::string> kept_pvc;
   if (applicable_retention(set, false) == RetentionPolicy::Retain) {
     for (const LiveChild& c : observed.children)
@@ -255,10 +238,11 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
       auto conflict = observed.stream_conflicts.find({set.namespace_name, set.name, shard.name});
       if (conflict != observed.stream_conflicts.end()) facts.stream_conflict = conflict->second;
     }
-    facts.deployment = deployment_facts(find_or_null(observed.deployments, child));
-    const json& live_pvc = find_or_null(observed.pvcs, pvc_name);
-    if (!live_pvc.is_null()) {
-      facts.storage_shrink = storage_shrink_problem(effective_storage_size(set, shard), pvc_request(live_pvc));
+    facts.deployment = find_or_missing(observed.deployments, child);
+    auto pvc = observed.pvcs.find(pvc_name);
+    const PvcFacts* live_pvc = pvc == observed.pvcs.end() ? nullptr : &pvc->second;
+    if (live_pvc) {
+      facts.storage_shrink = storage_shrink_problem(effective_storage_size(set, shard), live_pvc->storage_request);
     }
 
     ShardStatus status = compute_shard_status(set, shard, facts, observed.cluster_domain);
@@ -319,7 +303,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
         pending_removed.insert(c.shard);  // its ownerReference is still to go
       } else if (c.owned_by_set) {
         // Without the ownerReference the volume outlives the set too.
-        retained_pvcs.push_back(render_retained_pvc(set, c.shard, find_or_null(observed.pvcs, c.name)));
+        retained_pvcs.push_back(render_retained_pvc(set, c.shard, find_or_missing(observed.pvcs, c.name)));
         plan.events.push_back({"Normal", "VolumeRetained",
                                "shard \"" + c.shard + "\" is no longer in spec; PersistentVolumeClaim \"" +
                                    c.name + "\" is kept (whenShardRemoved: Retain)"});

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "electric/live_facts.h"
 #include "electric/pod_security.h"
 #include "electric/secret_values.h"
 #include "electric/shard_set.h"
@@ -43,8 +44,8 @@ struct Observed {
   // Value of S-api-secret's key when the set has no apiSecretRef and that
   // Secret exists; the reconciler creates it (once, from CSPRNG bytes) first.
   std::optional<std::string> generated_api_secret;
-  std::map<std::string, nlohmann::json> deployments;  // live, by name (phase, config hash)
-  std::map<std::string, nlohmann::json> pvcs;         // live, by name (size, retained spec)
+  std::map<std::string, DeploymentFacts> deployments;  // live, by name (phase, config hash)
+  std::map<std::string, PvcFacts> pvcs;                // live, by name (size, retained spec)
   std::vector<LiveChild> children;
   // Losers of find_stream_conflicts over every set the operator sees.
   std::map<ShardKey, std::string> stream_conflicts;

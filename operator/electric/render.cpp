@@ -149,17 +149,12 @@ json render_pvc(const ShardSet& set, const Shard& shard, bool with_owner_referen
           {"spec", spec}};
 }
 
-json render_retained_pvc(const ShardSet& set, const std::string& shard_name, const json& existing_pvc) {
+json render_retained_pvc(const ShardSet& set, const std::string& shard_name, const PvcFacts& existing_pvc) {
   json spec = json::object();
-  const json live = existing_pvc.is_object() ? existing_pvc.value("spec", json::object()) : json::object();
-  if (live.contains("accessModes")) spec["accessModes"] = live["accessModes"];
-  if (const json* storage = live.contains("resources") && live["resources"].contains("requests") &&
-                                    live["resources"]["requests"].contains("storage")
-                                ? &live["resources"]["requests"]["storage"]
-                                : nullptr)
-    spec["resources"] = {{"requests", {{"storage", *storage}}}};
-  if (live.contains("storageClassName") && live["storageClassName"].is_string())
-    spec["storageClassName"] = live["storageClassName"];
+  if (!existing_pvc.access_modes.empty()) spec["accessModes"] = existing_pvc.access_modes;
+  if (!existing_pvc.storage_request.empty())
+    spec["resources"] = {{"requests", {{"storage", existing_pvc.storage_request}}}};
+  if (existing_pvc.storage_class_name) spec["storageClassName"] = *existing_pvc.storage_class_name;
   return {{"apiVersion", "v1"},
           {"kind", "PersistentVolumeClaim"},
           {"metadata", metadata(set, shard_pvc_name(set.name, shard_name),

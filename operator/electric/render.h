@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "electric/live_facts.h"
 #include "electric/shard_set.h"
 
 namespace electric {
@@ -54,10 +55,10 @@ bool pvc_has_owner_reference(const ShardSet& set, bool shard_in_spec);
 nlohmann::json render_pvc(const ShardSet& set, const Shard& shard, bool with_owner_reference);
 
 // The PVC of a shard no longer in spec under whenShardRemoved: Retain, with
-// the spec fields copied from `existing_pvc` and no ownerReference, so an
+// the spec fields copied from the live PVC and no ownerReference, so an
 // apply drops only the ownerReference (and nothing the PVC still needs).
 nlohmann::json render_retained_pvc(const ShardSet& set, const std::string& shard_name,
-                                   const nlohmann::json& existing_pvc);
+                                   const PvcFacts& existing_pvc);
 
 // The pod template of S-shard-X (labels, annotations, the electric container,
 // probes, volume, scheduling fields; no service-account token unless

@@ -44,16 +44,6 @@ Condition condition(std::string_view type, bool status, std::string_view reason,
   return {str(type), status ? "True" : "False", str(reason), std::move(message), generation, ""};
 }
 
-int64_t int_at(const json& obj, const char* a, const char* b = nullptr) {
-  if (!obj.is_object() || !obj.contains(a)) return 0;
-  const json* v = &obj[a];
-  if (b) {
-    if (!v->is_object() || !v->contains(b)) return 0;
-    v = &(*v)[b];
-  }
-  return v->is_number_integer() ? v->get<int64_t>() : 0;
-}
-
 }  // namespace
 
 const char* to_string(ShardPhase phase) {
@@ -64,39 +54,6 @@ const char* to_string(ShardPhase phase) {
     case ShardPhase::Failed: return "Failed";
   }
   return "Pending";
-}
-
-DeploymentFacts deployment_facts(const json& deployment) {
-  DeploymentFacts facts;
-  if (!deployment.is_object()) return facts;
-  facts.exists = true;
-  facts.generation = int_at(deployment, "metadata", "generation");
-  const json status = deployment.value("status", json::object());
-  facts.observed_generation = int_at(status, "observedGeneration");
-  const json spec = deployment.value("spec", json::object());
-  facts.desired_replicas = spec.is_object() && spec.contains("replicas") ? int_at(spec, "replicas") : 1;
-  facts.replicas = int_at(status, "replicas");
-  facts.updated_replicas = int_at(status, "updatedReplicas");
-  facts.available_replicas = int_at(status, "availableReplicas");
-  const json* hash = &deployment;
-  for (const char* key : {"spec", "template", "metadata", "annotations", ""}) {
-    const std::string k = *key ? key : std::string(kAnnotationConfigHash);
-    hash = hash && hash->is_object() && hash->contains(k) ? &(*hash)[k] : nullptr;
-  }
-  if (hash && hash->is_string()) facts.config_hash = hash->get<std::string>();
-  if (status.is_object() && status.contains("conditions") && status["conditions"].is_array()) {
-    for (const auto& c : status["conditions"]) {
-      if (!c.is_object()) continue;
-      const auto text = [&c](const char* key) {
-        return c.contains(key) && c[key].is_string() ? c[key].get<std::string>() : std::string();
-      };
-      if (text("type") == "Progressing" && text("status") == "False" && text("reason") == "ProgressDeadlineExceeded")
-        facts.progress_deadline_exceeded = true;
-      if (text("type") == "ReplicaFailure" && text("status") == "True")
-        facts.replica_failure = text("message").empty() ? text("reason") : text("message");
-    }
-  }
-  return facts;
 }
 
 std::string secret_not_found_message(const SecretKeyRef& ref) {

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "electric/live_facts.h"
 #include "electric/shard_set.h"
 
 namespace electric {
@@ -55,24 +56,6 @@ inline constexpr std::string_view kReasonReconciling = "Reconciling";
 enum class ShardPhase { Pending, Progressing, Ready, Failed };
 const char* to_string(ShardPhase phase);
 
-// What the reconciler saw of the shard's Deployment.
-struct DeploymentFacts {
-  bool exists = false;
-  int64_t generation = 0;           // metadata.generation
-  int64_t observed_generation = 0;  // status.observedGeneration
-  int64_t desired_replicas = 1;     // spec.replicas
-  int64_t replicas = 0;             // status.replicas (old and new pods)
-  int64_t updated_replicas = 0;
-  int64_t available_replicas = 0;
-  bool progress_deadline_exceeded = false;  // condition Progressing=False, ProgressDeadlineExceeded
-  // The message of condition ReplicaFailure=True ("" = none): the pod could
-  // not be created, e.g. the namespace's Pod Security admission or a quota
-  // refused it. Without it such a shard would sit in Progressing unexplained.
-  std::string replica_failure;
-  std::string config_hash;  // the live pod template's config-hash annotation
-};
-// Reads those facts from a Deployment object; null or non-object = missing.
-DeploymentFacts deployment_facts(const nlohmann::json& deployment);
 
 // Everything that decides one shard's phase. Problems are messages without
 // secret values; the first present one (in this order) decides.

@@ -329,7 +329,7 @@ TEST_F(PlanReconcileTest, NotReadyWhileDeploymentsAreMissing) {
 TEST_F(PlanReconcileTest, ReadyWhenEveryDeploymentIsAvailableAndUpdated) {
   Plan first = plan();
   for (const auto& obj : first.apply)
-    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = rolled_out(obj);
+    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
   Plan p = plan(first.status);
   EXPECT_EQ(p.status["readyShards"], 3);
   EXPECT_EQ(condition(p.status, "Ready")["status"], "True");
@@ -349,8 +349,8 @@ TEST_F(PlanReconcileTest, ReadyWhenEveryDeploymentIsAvailableAndUpdated) {
 TEST_F(PlanReconcileTest, NotReadyUntilTheDeploymentControllerCaughtUp) {
   Plan first = plan();
   for (const auto& obj : first.apply)
-    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = rolled_out(obj);
-  observed_.deployments["myapp-shard-1"]["metadata"]["generation"] = 4;  // observedGeneration 3
+    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
+  observed_.deployments["myapp-shard-1"].generation = 4;  // observedGeneration 3
   Plan p = plan();
   EXPECT_EQ(p.status["readyShards"], 2);
   EXPECT_EQ(condition(p.status, "Ready")["status"], "False");
@@ -361,7 +361,7 @@ TEST_F(PlanReconcileTest, NotReadyUntilTheDeploymentControllerCaughtUp) {
 TEST_F(PlanReconcileTest, ADeploymentWithAnOlderConfigHashIsNotReady) {
   Plan first = plan();
   for (const auto& obj : first.apply)
-    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = rolled_out(obj);
+    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
   // The database URL changes: the live pod still runs with the old one.
   put("pg-shard-0", {{"url", "postgresql://app:rotated@db0.prod:5432/app"}});
   Plan p = plan();
@@ -487,7 +487,7 @@ TEST_F(PlanReconcileTest, StreamConflictRemovesTheLosersDeploymentAndCreatesNone
       "replication stream ID \"custom_two\" ... is already used by shard \"0\" of set prod/older";
   add_child("Deployment", "myapp-shard-2", "2", "uid-d2");
   add_child("Service", "myapp-shard-2", "2", "uid-s2");
-  observed_.deployments["myapp-shard-2"] = {{"metadata", {{"name", "myapp-shard-2"}, {"generation", 1}}}};
+  observed_.deployments["myapp-shard-2"] = deployment_facts({{"metadata", {{"name", "myapp-shard-2"}, {"generation", 1}}}});
   Plan p = plan();
   const json& s2 = shard_status(p, "2");
   EXPECT_EQ(s2["phase"], "Failed");
@@ -504,7 +504,7 @@ TEST_F(PlanReconcileTest, StreamConflictRemovesTheLosersDeploymentAndCreatesNone
 TEST_F(PlanReconcileTest, StreamConflictNeverDeletesADeploymentTheSetDoesNotOwn) {
   observed_.stream_conflicts[{"prod", "myapp", "2"}] = "conflict";
   add_child("Deployment", "myapp-shard-2", "2", "uid-d2", /*owned=*/false);
-  observed_.deployments["myapp-shard-2"] = {{"metadata", {{"name", "myapp-shard-2"}}}};
+  observed_.deployments["myapp-shard-2"] = deployment_facts({{"metadata", {{"name", "myapp-shard-2"}}}});
   Plan p = plan();
   EXPECT_THAT(p.remove, IsEmpty());
   EXPECT_EQ(find_applied(p, "Deployment", "myapp-shard-2"), nullptr);
@@ -533,7 +533,7 @@ TEST_F(PlanReconcileTest, APodSecurityViolationLeavesARunningShardAsItIs) {
   const Plan before = plan();
   const json* running = find_applied(before, "Deployment", "myapp-shard-0");
   ASSERT_NE(running, nullptr);
-  observed_.deployments["myapp-shard-0"] = rolled_out(*running);
+  observed_.deployments["myapp-shard-0"] = deployment_facts(rolled_out(*running));
   add_child("Deployment", "myapp-shard-0", "0", "uid-d0");
 
   object_["spec"]["template"] = json::parse(R"({"podSecurityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}})");
@@ -553,7 +553,7 @@ TEST_F(PlanReconcileTest, APodRefusedByAdmissionReachesStatusAndAnEvent) {
       {"type": "Progressing", "status": "True", "reason": "NewReplicaSetCreated"},
       {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
        "message": "pods \"myapp-shard-0-7f9\" is forbidden: violates PodSecurity \"restricted:latest\": runAsNonRoot != true"}]})");
-  observed_.deployments["myapp-shard-0"] = live;
+  observed_.deployments["myapp-shard-0"] = deployment_facts(live);
   Plan p = plan();
   const json& s0 = shard_status(p, "0");
   EXPECT_EQ(s0["phase"], "Progressing");
@@ -587,8 +587,8 @@ TEST_F(PlanReconcileTest, TheAllowedLevelComesFromTheOperator) {
 }
 
 TEST_F(PlanReconcileTest, StorageShrinkKeepsThePvcAndAppliesTheRest) {
-  observed_.pvcs["myapp-shard-0-data"] = live_pvc("20Gi");  // spec asks for 10Gi
-  observed_.pvcs["myapp-shard-1-data"] = live_pvc("5Gi");   // grows
+  observed_.pvcs["myapp-shard-0-data"] = pvc_facts(live_pvc("20Gi"));  // spec asks for 10Gi
+  observed_.pvcs["myapp-shard-1-data"] = pvc_facts(live_pvc("5Gi"));   // grows
   Plan p = plan();
   EXPECT_EQ(find_applied(p, "PersistentVolumeClaim", "myapp-shard-0-data"), nullptr);
   EXPECT_THAT(applied_for_shard(p, "0"),
@@ -624,8 +624,8 @@ TEST_F(PlanReconcileTest, PausedWritesNothing) {
 void converge(Observed& observed, const Plan& plan_) {
   for (const auto& obj : plan_.apply) {
     const std::string name = obj["metadata"]["name"];
-    if (obj["kind"] == "Deployment") observed.deployments[name] = rolled_out(obj);
-    if (obj["kind"] == "PersistentVolumeClaim") observed.pvcs[name] = obj;
+    if (obj["kind"] == "Deployment") observed.deployments[name] = deployment_facts(rolled_out(obj));
+    if (obj["kind"] == "PersistentVolumeClaim") observed.pvcs[name] = pvc_facts(obj);
   }
 }
 
@@ -682,7 +682,7 @@ TEST_F(PlanReconcileTest, PausedWithARemovedShardsChildrenIsPending) {
 TEST_F(PlanReconcileTest, PausedStillReportsRetainedVolumes) {
   object_["spec"]["paused"] = true;
   add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/true);
-  observed_.pvcs["myapp-shard-9-data"] = live_pvc("10Gi");
+  observed_.pvcs["myapp-shard-9-data"] = pvc_facts(live_pvc("10Gi"));
   Plan p = plan();
   EXPECT_THAT(p.apply, IsEmpty());
   EXPECT_EQ(p.status["retainedVolumes"],
@@ -732,7 +732,7 @@ TEST_F(PlanReconcileTest, RemovedShardLosesItsChildrenButKeepsItsVolumeUnderReta
   add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
   add_child("Deployment", "myapp-shard-0", "0", "uid-d0");  // in spec: stays
   add_child("Secret", "myapp-api-secret", "", "uid-api");    // per set: stays
-  observed_.pvcs["myapp-shard-9-data"] = live_pvc("10Gi");
+  observed_.pvcs["myapp-shard-9-data"] = pvc_facts(live_pvc("10Gi"));
   Plan p = plan();
   EXPECT_THAT(removed(p), ElementsAre("Secret/myapp-shard-9@uid-sec9", "Service/myapp-shard-9@uid-svc9",
                                       "Deployment/myapp-shard-9@uid-d9"));
@@ -746,7 +746,7 @@ TEST_F(PlanReconcileTest, RemovedShardLosesItsChildrenButKeepsItsVolumeUnderReta
 
 TEST_F(PlanReconcileTest, RetainedVolumeStillOwnedIsAppliedWithoutItsOwnerReference) {
   add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/true);
-  observed_.pvcs["myapp-shard-9-data"] = live_pvc("30Gi");
+  observed_.pvcs["myapp-shard-9-data"] = pvc_facts(live_pvc("30Gi"));
   Plan p = plan();
   EXPECT_THAT(p.remove, IsEmpty());
   const json* pvc = find_applied(p, "PersistentVolumeClaim", "myapp-shard-9-data");
@@ -792,7 +792,7 @@ json deployment_with_stream_id(const std::string& id) {
 TEST_F(PlanReconcileTest, ShardRemovedNamesTheKeptVolumeAndTheSlotToDrop) {
   add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/false);
   add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
-  observed_.deployments["myapp-shard-9"] = deployment_with_stream_id("from_the_deployment");
+  observed_.deployments["myapp-shard-9"] = deployment_facts(deployment_with_stream_id("from_the_deployment"));
   // The last status knew shard 9: its stream ID wins over the live env.
   json previous = {{"shards", json::array({{{"name", "9"}, {"replicationStreamID", "prod_myapp_9"}}})}};
   Plan p = plan(previous);
@@ -809,7 +809,7 @@ TEST_F(PlanReconcileTest, ShardRemovedReadsTheStreamIDFromTheDeploymentWhenStatu
   object_["spec"]["persistentVolumeClaimRetentionPolicy"] = {{"whenShardRemoved", "Delete"}};
   add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9");
   add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
-  observed_.deployments["myapp-shard-9"] = deployment_with_stream_id("custom_nine");
+  observed_.deployments["myapp-shard-9"] = deployment_facts(deployment_with_stream_id("custom_nine"));
   Plan p = plan();
   const std::string message = event_message(p, "ShardRemoved");
   EXPECT_THAT(message, Not(HasSubstr("PersistentVolumeClaim")));  // deleted, not kept
@@ -914,7 +914,7 @@ TEST_F(PlanReconcileTest, LastTransitionTimeChangesOnlyWithTheConditionStatus) {
   EXPECT_EQ(same.status, first.status);  // nothing changed: nothing to write
 
   for (const auto& obj : first.apply)
-    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = rolled_out(obj);
+    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
   Plan ready = plan(first.status);
   EXPECT_EQ(condition(ready.status, "Ready")["status"], "True");
   EXPECT_EQ(condition(ready.status, "Ready")["lastTransitionTime"], kT2);
@@ -926,7 +926,7 @@ TEST_F(PlanReconcileTest, LastTransitionTimeChangesOnlyWithTheConditionStatus) {
 TEST_F(PlanReconcileTest, SameInputGivesTheSamePlan) {
   add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
   add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", true);
-  observed_.pvcs["myapp-shard-9-data"] = live_pvc("10Gi");
+  observed_.pvcs["myapp-shard-9-data"] = pvc_facts(live_pvc("10Gi"));
   secrets_.erase("pg-shard-2");
   Plan a = plan();
   Plan b = plan();

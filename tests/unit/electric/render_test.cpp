@@ -123,7 +123,7 @@ TEST(RenderRetainedPvc, KeepsLiveSpecAndDropsOwner) {
   json live = json::parse(R"({"metadata": {"name": "myapp-shard-9-data", "ownerReferences": [{"uid": "1111-2222"}]},
      "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}},
               "storageClassName": "standard", "volumeName": "pv-123"}})");
-  json pvc = render_retained_pvc(set, "9", live);
+  json pvc = render_retained_pvc(set, "9", pvc_facts(live));
   expect_owned_fields_only(pvc);
   EXPECT_FALSE(pvc["metadata"].contains("ownerReferences"));
   EXPECT_EQ(pvc["metadata"]["name"], "myapp-shard-9-data");
