@@ -1,20 +1,25 @@
-// The operator's informers: ElectricShardSets, the Secrets they reference, and
-// the five kinds of children, each watched in every namespace or in each
-// `--namespace`. Reconcilers read projections from here, never the API.
+// The operator's informers: ElectricShardSets, the five kinds of children
+// (its own Secrets among them), and the Secrets sets reference, each watched
+// in every namespace or in each `--namespace`. Reconcilers read projections
+// from here, never the API. Other Secrets are seen by metadata only and
+// nothing of them is kept (app::ReferencedSecrets).
 //
 //   app::Caches caches(client, {"prod"});
 //   caches.start_all();
 //   runtime::Projection set = caches.sets.get("prod", "myapp");
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "app/referenced_secrets.h"
 #include "kube/client.h"
 #include "runtime/informer.h"
+#include "runtime/watcher.h"
 
 namespace app {
 
@@ -49,7 +54,7 @@ struct Caches {
   Caches(kube::Client& client, const std::vector<std::string>& namespaces);
 
   KindCache sets;
-  KindCache secrets;  // all Secrets: users' sources and the operator's own
+  KindCache secrets;  // the operator's own (managed-by label): shard Secrets, <set>-api-secret
   KindCache deployments;
   KindCache services;
   KindCache pvcs;
@@ -63,6 +68,20 @@ struct Caches {
   bool synced() const;
   // The child cache for a rendered object's kind; null for an unknown kind.
   KindCache* for_kind(const std::string& kind);
+
+  // The Secrets sets reference, fed by the metadata-only Secret watches
+  // below and by the sets' informers (see wire_shard_set_events).
+  ReferencedSecrets referenced_secrets;
+  // Starts the metadata-only Secret watches and the fetcher; call once.
+  void start_secret_references();
+  // True once the sets have synced, the Secret metadata has been listed and
+  // every Secret referenced then has been fetched; then it stays true. Until
+  // then stream claims are incomplete and no set may be reconciled.
+  bool secret_references_ready() const;
+
+ private:
+  std::vector<std::unique_ptr<runtime::Watcher>> secret_metadata_watchers_;  // last: they feed the above
+  mutable std::atomic<bool> secret_references_ready_{false};
 };
 
 // Projections of children (Deployments, Services, PVCs, ConfigMaps,
@@ -79,9 +98,9 @@ nlohmann::json project_deployment(const nlohmann::json& deployment);
 // Plus what electric::pvc_facts reads and status.phase.
 nlohmann::json project_pvc(const nlohmann::json& pvc);
 
-// Projection of a Secret. The operator's per-shard Secrets keep a digest of
-// their data instead of the values (the reconciler compares digests); all
-// other Secrets keep their data, since the reconciler copies from them.
+// Projection of one of the operator's Secrets. Per-shard Secrets keep a
+// digest of their data instead of the values (the reconciler compares
+// digests); <set>-api-secret keeps its data, whose value the reconciler reads.
 nlohmann::json project_secret(const nlohmann::json& secret);
 // The digest project_secret stores: SHA-256 over the data map's JSON.
 std::string secret_data_digest(const nlohmann::json& data);

@@ -17,6 +17,7 @@
 #include "app/caches.h"
 #include "app/memory.h"
 #include "app/shard_metrics.h"
+#include "app/shard_set_events.h"
 #include "app/shard_set_reconciler.h"
 #include "electric/constants.h"
 #include "electric/digest.h"
@@ -254,39 +255,14 @@ int run_operator(const RunOptions& options) {
   queue_gauges.longest_running_processor_seconds.set_function(
       [&controller] { return std::chrono::duration<double>(controller.queue().unfinished_work().longest).count(); });
 
-  auto all_set_keys = [&caches] {
-    std::vector<std::string> keys;
-    for (const runtime::Projection& set : caches.sets.list()) {
-      keys.push_back(set->at("metadata").value("namespace", "") + "/" + set->at("metadata").value("name", ""));
-    }
-    return keys;
-  };
-  for (runtime::Informer* sets : caches.sets.informers()) {
-    controller.watch_primary(*sets);
-    // A stream-ID conflict is decided across sets: when a set comes, goes or
-    // changes its spec, every set re-checks (keys are deduplicated).
-    sets->add_handler([&controller, all_set_keys](const runtime::Projection& before,
-                                                  const runtime::Projection& after) {
-      const json::json_pointer generation("/metadata/generation");
-      if (before && after && before->value(generation, 0) == after->value(generation, 0)) return;
-      for (const auto& key : all_set_keys()) controller.enqueue(key);
-    });
-  }
+  // Sets, the operator's Secrets and referenced Secrets: each change wakes
+  // only the sets it touches. Declared after the controller, so it is gone
+  // (and wakes stop) before the controller is.
+  auto set_events = wire_shard_set_events(caches, controller, registry);
   const std::string set_label(electric::kLabelShardSet);
   for (KindCache* kind : {&caches.deployments, &caches.services, &caches.pvcs, &caches.configmaps,
                           &caches.networkpolicies}) {
     for (runtime::Informer* inf : kind->informers()) controller.watch(*inf, runtime::map_by_label(set_label));
-  }
-  for (runtime::Informer* inf : caches.secrets.informers()) {
-    auto by_label = runtime::map_by_label(set_label);
-    controller.watch(*inf, [&reconciler, by_label, all_set_keys, set_label](const runtime::Projection& secret) {
-      const auto& meta = secret->at("metadata");
-      if (meta.value("labels", json::object()).contains(set_label)) return by_label(secret);
-      auto keys = reconciler.sets_referencing_secret(meta.value("namespace", ""), meta.value("name", ""));
-      // A source Secret's database may decide a conflict with other sets.
-      if (!keys.empty()) keys = all_set_keys();
-      return keys;
-    });
   }
 
   runtime::HealthChecks health;

@@ -11,6 +11,7 @@
 #include "base/json_pointer.h"
 #include "electric/constants.h"
 #include "electric/digest.h"
+#include "electric/labels.h"
 #include "electric/naming.h"
 #include "electric/render.h"
 #include "electric/stream_conflict.h"
@@ -23,6 +24,9 @@ namespace {
 
 const std::string kShardSetLabel(electric::kLabelShardSet);
 const std::string kShardLabel(electric::kLabelShard);
+// How soon a reconcile that came before the first reads of referenced
+// Secrets finished tries again (only right after start-up).
+constexpr auto kReferencesNotReadyRetry = std::chrono::milliseconds(200);
 
 std::string text_at(const json& obj, const json::json_pointer& ptr) {
   return obj.contains(ptr) && obj[ptr].is_string() ? obj[ptr].get<std::string>() : std::string();
@@ -86,40 +90,16 @@ ShardSetReconciler::ShardSetReconciler(kube::Client& client, Caches& caches,
 }
 
 electric::SecretReader ShardSetReconciler::secret_reader(const std::string& ns) const {
-  return [this, ns](const electric::SecretKeyRef& ref) {
-    runtime::Projection secret = caches_.secrets.get(ns, ref.name);
-    if (!secret) return electric::SecretLookup{};
-    return electric::lookup_secret_key(*secret, ref.key);
-  };
+  return caches_.referenced_secrets.reader(ns);
 }
 
-std::map<electric::ShardKey, std::string> ShardSetReconciler::stream_conflicts() const {
-  std::vector<electric::ShardIdentity> all;
-  for (const runtime::Projection& obj : caches_.sets.list()) {
-    electric::ParsedShardSet parsed = electric::parse_shard_set(*obj);
-    auto ids = electric::shard_identities(parsed, secret_reader(parsed.set.namespace_name));
-    all.insert(all.end(), ids.begin(), ids.end());
-  }
-  return electric::find_stream_conflicts(all);
+std::map<electric::ShardKey, std::string> ShardSetReconciler::stream_conflicts(const std::string& set_key) const {
+  return caches_.referenced_secrets.stream_conflicts(set_key);
 }
 
 std::vector<std::string> ShardSetReconciler::sets_referencing_secret(const std::string& ns,
                                                                      const std::string& name) const {
-  std::vector<std::string> keys;
-  static const json::json_pointer api_ref("/spec/apiSecretRef/name");
-  static const json::json_pointer shards("/spec/shards");
-  for (const runtime::Projection& set : caches_.sets.list(ns)) {
-    bool uses = text_at(*set, api_ref) == name;
-    if (!uses && set->contains(shards) && (*set)[shards].is_array()) {
-      for (const auto& shard : (*set)[shards]) {
-        for (const char* ref : {"/databaseURLSecretRef/name", "/pooledDatabaseURLSecretRef/name"}) {
-          uses = uses || text_at(shard, json::json_pointer(ref)) == name;
-        }
-      }
-    }
-    if (uses) keys.push_back(ns + "/" + text_at(*set, json::json_pointer("/metadata/name")));
-  }
-  return keys;
+  return caches_.referenced_secrets.sets_referencing(ns, name);
 }
 
 kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::ShardSet& set) {
@@ -145,7 +125,18 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
   if (!created.error().is_conflict()) return created.error();
   auto live = client_.get(kube::kSecrets, set.namespace_name, name);
   if (!live.ok()) return live.error();
-  if (auto v = value_of(live.value())) return *v;
+  if (auto v = value_of(live.value())) {
+    // Made by someone else, without our labels: the operator caches only
+    // labelled Secrets, so label it (a merge patch: the value and its owner
+    // stay as they are) rather than create, conflict and GET every reconcile.
+    const json::json_pointer managed("/metadata/labels/" + base::pointer_token(std::string(electric::kLabelManagedBy)));
+    if (text_at(live.value(), managed) != electric::kLabelManagedByValue) {
+      json labels = electric::set_labels(set.name, electric::kComponentShard);
+      auto labelled = client_.merge_patch(kube::kSecrets, set.namespace_name, name, {{"metadata", {{"labels", labels}}}});
+      if (!labelled.ok()) spdlog::warn("cannot label Secret {}: {}", name, labelled.error().describe());
+    }
+    return *v;
+  }
   // It exists without the key: give it one (the only case we overwrite).
   auto applied = client_.apply(kube::kSecrets, set.namespace_name, name, electric::render_api_secret(set, value));
   if (!applied.ok()) return applied.error();
@@ -216,6 +207,11 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     settle_.forget(key);
     return runtime::ReconcileResult::done();  // deleted: children go by GC
   }
+  // Until every referenced Secret has been read once, stream claims are
+  // incomplete: a newer set could take an older one's stream.
+  if (!caches_.secret_references_ready()) return runtime::ReconcileResult::requeue(kReferencesNotReadyRetry);
+  // Its Secrets are being read; the read wakes it (no false SecretNotFound).
+  if (caches_.referenced_secrets.waiting_for(key)) return runtime::ReconcileResult::done();
 
   const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_.get(*object);
   const electric::ParsedShardSet& parsed = *parsed_set;
@@ -256,7 +252,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
       if (cache == &caches_.pvcs) observed.pvcs[child_name] = electric::pvc_facts(*child);
     }
   }
-  observed.stream_conflicts = stream_conflicts();
+  observed.stream_conflicts = stream_conflicts(key);
 
   const json previous_status = object->value("status", json());
   electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status);

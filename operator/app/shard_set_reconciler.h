@@ -67,7 +67,9 @@ class ShardSetReconciler {
 
  private:
   electric::SecretReader secret_reader(const std::string& ns) const;
-  std::map<electric::ShardKey, std::string> stream_conflicts() const;
+  // The losing shards that share a claim with set `set_key`'s shards, from
+  // the incremental claims index (no set parsed, no Secret read).
+  std::map<electric::ShardKey, std::string> stream_conflicts(const std::string& set_key) const;
   // S-api-secret's value, creating the Secret on first need. Error text on failure.
   kube::Result<std::string> ensure_api_secret(const electric::ShardSet& set);
   // Does the cache hold `desired`'s child as applied (or is it no kind we write)?

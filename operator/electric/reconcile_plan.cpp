@@ -164,9 +164,8 @@ std::optional<std::string> pod_security_problem(const ShardSet& set, const Shard
 
 }  // namespace
 
-std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
-                                            const SecretReader& read_secret) {
-  std::vector<ShardIdentity> out;
+std::vector<ClaimSource> claim_sources(const ParsedShardSet& parsed) {
+  std::vector<ClaimSource> out;
   const ShardSet& set = parsed.set;
   std::set<std::string> seen;
   for (const Shard& shard : set.spec.shards) {
@@ -175,11 +174,25 @@ std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
     if (!seen.insert(shard.name).second) continue;
     if (!is_valid_shard_name(shard.name)) continue;
     if (shard.replication_stream_id && !is_valid_stream_id(*shard.replication_stream_id)) continue;
-    auto url = read_secret_key(shard.database_url_secret_ref, read_secret);
-    if (!url) continue;
-    auto parsed_url = parse_database_url(*url);
-    if (!parsed_url) continue;
-    out.push_back(shard_identity(set, shard, *parsed_url));
+    out.push_back({{set.namespace_name, set.name, shard.name}, set.creation_timestamp,
+                   effective_stream_id(set, shard), shard.database_url_secret_ref});
+  }
+  return out;
+}
+
+std::optional<ShardIdentity> resolve_claim(const ClaimSource& source, const SecretReader& read_secret) {
+  auto url = read_secret_key(source.database_url, read_secret);
+  if (!url) return std::nullopt;
+  auto parsed_url = parse_database_url(*url);
+  if (!parsed_url) return std::nullopt;
+  return ShardIdentity{source.key, source.set_creation_timestamp, source.stream_id, parsed_url->location()};
+}
+
+std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
+                                            const SecretReader& read_secret) {
+  std::vector<ShardIdentity> out;
+  for (const ClaimSource& source : claim_sources(parsed)) {
+    if (auto identity = resolve_claim(source, read_secret)) out.push_back(std::move(*identity));
   }
   return out;
 }

@@ -95,6 +95,20 @@ struct Plan {
 std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
                                             const SecretReader& read_secret);
 
+// A shard's claim before its database URL is read: what an index keeps per
+// set, so a changed Secret re-derives the claims without re-parsing the set.
+struct ClaimSource {
+  ShardKey key;
+  std::string set_creation_timestamp;
+  std::string stream_id;
+  SecretKeyRef database_url;  // in the set's namespace
+};
+// The shards shard_identities considers (same rules, no Secret read).
+std::vector<ClaimSource> claim_sources(const ParsedShardSet& parsed);
+// The identity of `source` once its URL is read; none when the URL is
+// unreadable or does not parse (such a shard claims nothing).
+std::optional<ShardIdentity> resolve_claim(const ClaimSource& source, const SecretReader& read_secret);
+
 // `previous_status` is the set's live status (null when none): conditions
 // keep their lastTransitionTime when their status is unchanged.
 Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,

@@ -11,10 +11,11 @@ ShardIdentity shard_identity(const ShardSet& set, const Shard& shard, const Data
           url.location()};
 }
 
+StreamClaimKey stream_claim_key(const ShardIdentity& shard) { return {shard.stream_id, shard.database}; }
+
 std::map<ShardKey, std::string> find_stream_conflicts(const std::vector<ShardIdentity>& shards) {
-  using Group = std::tuple<std::string, DatabaseLocation>;
-  std::map<Group, std::vector<const ShardIdentity*>> groups;
-  for (const auto& s : shards) groups[{s.stream_id, s.database}].push_back(&s);
+  std::map<StreamClaimKey, std::vector<const ShardIdentity*>> groups;
+  for (const auto& s : shards) groups[stream_claim_key(s)].push_back(&s);
 
   std::map<ShardKey, std::string> losers;
   for (auto& [group, members] : groups) {

@@ -38,16 +38,29 @@ struct ShardIdentity {
   std::string set_creation_timestamp;
   std::string stream_id;
   DatabaseLocation database;
+
+  friend bool operator==(const ShardIdentity& a, const ShardIdentity& b) {
+    return a.key == b.key && a.set_creation_timestamp == b.set_creation_timestamp &&
+           a.stream_id == b.stream_id && a.database == b.database;
+  }
+  friend bool operator!=(const ShardIdentity& a, const ShardIdentity& b) { return !(a == b); }
 };
+
+// What shards contend on: two shards with equal keys claim one replication
+// stream, and only one may run. The one definition of it, used by
+// find_stream_conflicts and by the operator's incremental claims index
+// (app/stream_claims.h), so changing what contends is a change here only.
+using StreamClaimKey = std::tuple<std::string, DatabaseLocation>;  // (stream ID, database)
+StreamClaimKey stream_claim_key(const ShardIdentity& shard);
 
 // The identity of one shard whose DATABASE_URL parsed as `url`.
 ShardIdentity shard_identity(const ShardSet& set, const Shard& shard, const DatabaseURL& url);
 
 // The shards that must not run, each with a message naming the shard that
-// keeps the stream (no URL, no password). Among shards with the same stream
-// ID on the same database, the oldest (creationTimestamp, then namespace,
-// set name and shard name) wins and every other loses. Different databases
-// never conflict.
+// keeps the stream (no URL, no password). Among shards with the same claim
+// key (stream ID on the same database), the oldest (creationTimestamp, then
+// namespace, set name and shard name) wins and every other loses. Different
+// databases never conflict.
 std::map<ShardKey, std::string> find_stream_conflicts(const std::vector<ShardIdentity>& shards);
 
 }  // namespace electric

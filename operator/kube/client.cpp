@@ -10,6 +10,11 @@ namespace {
 constexpr const char* kJson = "application/json";
 constexpr const char* kApplyPatch = "application/apply-patch+yaml";
 constexpr const char* kMergePatch = "application/merge-patch+json";
+// The API server's content negotiation for metadata-only reads (since 1.15).
+// No fallback to plain JSON: a server that cannot answer with metadata only
+// should fail the call (406) rather than send whole objects.
+constexpr const char* kMetadataListAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+constexpr const char* kMetadataAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 // Builds "?a=1&b=2" with every value percent-encoded; empty values skipped.
 class Query {
@@ -34,6 +39,12 @@ HttpRequest make_request(const char* method, std::string path_and_query) {
   request.path_and_query = std::move(path_and_query);
   request.headers.emplace_back("Accept", kJson);
   return request;
+}
+
+void set_accept(HttpRequest& request, const char* accept) {
+  for (auto& [name, value] : request.headers) {
+    if (name == "Accept") value = accept;
+  }
 }
 
 void set_body(HttpRequest& request, const char* content_type, const json& body) {
@@ -212,8 +223,9 @@ Result<ObjectList> Client::list(const Resource& r, const std::string& ns,
       .add("limit", options.limit > 0 ? std::to_string(options.limit) : std::string())
       .add("continue", options.continue_token)
       .add("resourceVersion", options.resource_version);
-  Result<json> body = object_or_error(
-      send_with_retry(make_request("GET", collection_path(r, ns) + query.str())));
+  HttpRequest request = make_request("GET", collection_path(r, ns) + query.str());
+  if (options.metadata_only) set_accept(request, kMetadataListAccept);
+  Result<json> body = object_or_error(send_with_retry(std::move(request)));
   if (!body.ok()) return body.error();
 
   json& list = body.value();
@@ -327,6 +339,7 @@ Done Client::watch(const Resource& r, const std::string& ns, const WatchOptions&
       .add("labelSelector", options.label_selector)
       .add("fieldSelector", options.field_selector);
   HttpRequest request = make_request("GET", collection_path(r, ns) + query.str());
+  if (options.metadata_only) set_accept(request, kMetadataAccept);
 
   std::optional<Error> bad_event;
   const auto on_line = [&](std::string_view line) {

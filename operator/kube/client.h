@@ -32,6 +32,10 @@ struct ListOptions {
   int64_t limit = 500;         // page size; 0 = no paging
   std::string continue_token;
   std::string resource_version;  // "" = most recent (quorum read)
+  // Items as PartialObjectMetadata (apiVersion, kind, metadata only): the
+  // server drops spec, data and status before sending, so a watch of a
+  // kind whose payload is rarely needed costs only its metadata.
+  bool metadata_only = false;
 };
 
 struct ObjectList {
@@ -49,6 +53,8 @@ struct WatchOptions {
   // (330 s in cpprest_transport.cpp), so a quiet watch ends cleanly.
   int timeout_seconds = 290;
   bool allow_bookmarks = true;
+  // Events carry PartialObjectMetadata objects (see ListOptions).
+  bool metadata_only = false;
 };
 
 struct WatchEvent {

@@ -970,6 +970,22 @@ TEST_F(PlanReconcileTest, ShardIdentitiesIncludeSetsThatMayStillRunElectric) {
   EXPECT_EQ(shard_identities(parsed(), reader()).size(), 2u);
 }
 
+TEST_F(PlanReconcileTest, ClaimSourcesNameTheUrlToReadAndResolveToTheIdentities) {
+  object_["spec"]["shards"][2]["replicationStreamID"] = "Bad-ID";
+  auto sources = claim_sources(parsed());
+  ASSERT_EQ(sources.size(), 2u);  // the unusable stream ID claims nothing
+  EXPECT_EQ(sources[1].key, (ShardKey{"prod", "myapp", "1"}));
+  EXPECT_EQ(sources[1].stream_id, "prod_myapp_1");
+  EXPECT_EQ(sources[1].database_url, (SecretKeyRef{"pg-shard-1", "url"}));
+  std::vector<ShardIdentity> resolved;
+  for (const auto& source : sources) {
+    if (auto id = resolve_claim(source, reader())) resolved.push_back(*id);
+  }
+  EXPECT_EQ(resolved, shard_identities(parsed(), reader()));
+  secrets_.erase("pg-shard-1");
+  EXPECT_FALSE(resolve_claim(sources[1], reader()).has_value());
+}
+
 TEST_F(PlanReconcileTest, ConflictFoundFromIdentitiesFailsTheNewerSet) {
   // Two sets, same stream ID on the same database: the newer one loses.
   json newer = object_;

@@ -72,6 +72,15 @@ TEST(StreamConflicts, OrderOfInputDoesNotMatter) {
   EXPECT_EQ(forward.begin()->first.set_name, "new");
 }
 
+TEST(StreamConflicts, TheClaimKeyIsTheStreamIDOnADatabase) {
+  auto a = identity("a", "s", "0", "2024-01-01T00:00:00Z", "x", kDb);
+  auto b = identity("b", "t", "9", "2025-01-01T00:00:00Z", "x", kDb);
+  EXPECT_EQ(stream_claim_key(a), stream_claim_key(b));
+  b.database.port = 5433;
+  EXPECT_NE(stream_claim_key(a), stream_claim_key(b));
+  EXPECT_EQ(stream_claim_key(a), (StreamClaimKey{"x", kDb}));
+}
+
 TEST(StreamConflicts, IdentityFromSetAndUrl) {
   ShardSet set = electric_test::sample_set();
   auto url = parse_database_url("postgresql://u:pw@DB.example:5432/app");

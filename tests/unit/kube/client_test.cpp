@@ -89,6 +89,23 @@ TEST_F(ClientTest, ListEncodesSelectorsAndPages) {
   EXPECT_EQ(got.value().items[0]["apiVersion"], "v1");
 }
 
+TEST_F(ClientTest, AMetadataOnlyListAsksForPartialObjectMetadata) {
+  fake->respond_json(200, {{"kind", "PartialObjectMetadataList"},
+                           {"apiVersion", "meta.k8s.io/v1"},
+                           {"metadata", {{"resourceVersion", "7"}}},
+                           {"items", {{{"metadata", {{"name", "a"}}}}}}});
+  ListOptions options;
+  options.metadata_only = true;
+  auto got = client.list(kSecrets, "prod", options);
+  ASSERT_TRUE(got.ok()) << got.error().describe();
+  EXPECT_EQ(header(fake->last(), "Accept"),
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1");
+  EXPECT_EQ(fake->last().path_and_query, "/api/v1/namespaces/prod/secrets?limit=500");
+  EXPECT_EQ(got.value().resource_version, "7");
+  ASSERT_EQ(got.value().items.size(), 1u);
+  EXPECT_EQ(got.value().items[0]["metadata"]["name"], "a");
+}
+
 TEST_F(ClientTest, ListWithoutPagingOrSelectorsHasNoQuery) {
   fake->respond_json(200, {{"items", json::array()}, {"metadata", json::object()}});
   ListOptions options;
@@ -424,6 +441,15 @@ TEST_F(ClientTest, WatchBuildsTheQuery) {
             "/api/v1/namespaces/prod/configmaps?watch=1&allowWatchBookmarks=true"
             "&timeoutSeconds=290&resourceVersion=1234&labelSelector=a%3Db"
             "&fieldSelector=metadata.name%3Dx");
+}
+
+TEST_F(ClientTest, AMetadataOnlyWatchAsksForPartialObjectMetadata) {
+  fake->stream({});
+  WatchOptions options;
+  options.metadata_only = true;
+  Cancellation cancel;
+  ASSERT_TRUE(client.watch(kSecrets, "", options, [](const WatchEvent&) { return true; }, cancel).ok());
+  EXPECT_EQ(header(fake->last(), "Accept"), "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1");
 }
 
 TEST_F(ClientTest, WatchDeliversEveryEventTypeInOrderWhateverTheChunking) {

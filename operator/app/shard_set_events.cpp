@@ -1,0 +1,58 @@
+#include "app/shard_set_events.h"
+
+#include "electric/constants.h"
+#include "electric/shard_set.h"
+
+namespace app {
+
+using nlohmann::json;
+
+namespace {
+
+std::string key_of(const json& object) {
+  const json& meta = object.at("metadata");
+  return meta.value("namespace", "") + "/" + meta.value("name", "");
+}
+
+}  // namespace
+
+std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, runtime::Controller& controller,
+                                                      runtime::Registry& registry) {
+  auto events = std::make_unique<ShardSetEvents>(caches);
+  ReferencedSecrets& refs = caches.referenced_secrets;
+  refs.set_fetch_counter(&registry
+                              .counter("electric_operator_referenced_secret_fetches_total",
+                                       "GETs of Secrets that sets reference (unreferenced ones are never read)")
+                              .with({}));
+  registry.gauge("electric_operator_referenced_secrets", "Referenced Secrets whose values the operator holds")
+      .with({})
+      .set_function([&refs] { return static_cast<double>(refs.totals().secrets); });
+  registry
+      .gauge("electric_operator_referenced_secret_value_bytes",
+             "Bytes of referenced Secret values the operator holds (only the keys sets reference)")
+      .with({})
+      .set_function([&refs] { return static_cast<double>(refs.totals().value_bytes); });
+  refs.set_wake([&controller](const std::string& key) { controller.enqueue(key); });
+
+  for (runtime::Informer* sets : caches.sets.informers()) {
+    controller.watch_primary(*sets);
+    // Claims and references come from spec and creationTimestamp only:
+    // status writes (same generation) change neither.
+    sets->add_handler([&refs](const runtime::Projection& before, const runtime::Projection& after) {
+      const json::json_pointer generation("/metadata/generation");
+      if (before && after && before->value(generation, 0) == after->value(generation, 0)) return;
+      if (!after) {
+        refs.on_set(key_of(*before), nullptr);
+        return;
+      }
+      electric::ParsedShardSet parsed = electric::parse_shard_set(*after);
+      refs.on_set(key_of(*after), &parsed);
+    });
+  }
+  const std::string set_label(electric::kLabelShardSet);
+  for (runtime::Informer* inf : caches.secrets.informers()) controller.watch(*inf, runtime::map_by_label(set_label));
+  caches.start_secret_references();
+  return events;
+}
+
+}  // namespace app
