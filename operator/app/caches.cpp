@@ -277,12 +277,9 @@ bool Caches::synced() const {
 }
 
 KindCache* Caches::for_kind(const std::string& kind) {
-  if (kind == "Secret") return &secrets;
-  if (kind == "Deployment") return &deployments;
-  if (kind == "Service") return &services;
-  if (kind == "PersistentVolumeClaim") return &pvcs;
-  if (kind == "ConfigMap") return &configmaps;
-  if (kind == "NetworkPolicy") return &networkpolicies;
+  for (KindCache* cache : children()) {
+    if (cache->resource().kind == kind) return cache;
+  }
   return nullptr;
 }
 

@@ -137,9 +137,11 @@ void ReferencedSecrets::on_secret(const std::string& secret_key, const std::stri
     auto entry = secrets_.find(secret_key);
     if (entry == secrets_.end()) return;  // unreferenced: not even its metadata is kept
     const SecretEntry& secret = entry->second;
-    if (secret.fetched && secret.exists && secret.resource_version == resource_version &&
-        in_flight_ != secret_key)
+    if (in_flight_ == secret_key) {
+      in_flight_newest_version_ = resource_version;  // decided when the GET answers
       return;
+    }
+    if (secret.fetched && secret.exists && secret.resource_version == resource_version) return;
     pending_.insert(secret_key);
   }
   pending_cv_.notify_all();
@@ -199,6 +201,7 @@ bool ReferencedSecrets::fetch_next(bool* failed) {
     key = *pending_.begin();
     pending_.erase(pending_.begin());
     in_flight_ = key;
+    in_flight_newest_version_.clear();
     ++fetches_;
   }
   if (fetch_counter_) fetch_counter_->inc();
@@ -210,8 +213,12 @@ bool ReferencedSecrets::fetch_next(bool* failed) {
     if (!secrets_.count(key)) return true;  // no longer referenced
     if (got.ok()) {
       wake = store_facts_locked(key, &got.value());
+      // The watch saw a version the GET did not return: it may be newer.
+      if (!in_flight_newest_version_.empty() && in_flight_newest_version_ != secrets_.at(key).resource_version)
+        pending_.insert(key);
     } else if (got.error().is_not_found()) {
       wake = store_facts_locked(key, nullptr);
+      if (!in_flight_newest_version_.empty()) pending_.insert(key);  // recreated meanwhile?
     } else {
       spdlog::warn("cannot read referenced Secret {}: {}; will retry", key, got.error().describe());
       pending_.insert(key);

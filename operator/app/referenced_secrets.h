@@ -125,6 +125,10 @@ class ReferencedSecrets {
   std::map<std::string, SecretEntry> secrets_;  // referenced ones only
   std::set<std::string> pending_;
   std::string in_flight_;
+  // The newest resourceVersion the metadata watch reported for in_flight_
+  // while its GET was under way ("" = none): fetched again only when the GET
+  // answered with another version.
+  std::string in_flight_newest_version_;
   StreamClaims claims_;
   uint64_t fetches_ = 0;
   bool stopping_ = false;

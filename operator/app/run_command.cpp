@@ -228,7 +228,8 @@ int run_operator(const RunOptions& options) {
   ReconcilerOptions reconciler_options;
   reconciler_options.cluster_domain = options.cluster_domain;
   reconciler_options.max_pod_security_level = options.max_pod_security_level;
-  ShardSetReconciler reconciler(*client, caches, events, reconciler_options);
+  CachedInputs reconciler_inputs(caches);
+  ShardSetReconciler reconciler(*client, reconciler_inputs, events, reconciler_options);
 
   runtime::Heartbeat worker_heartbeat(runtime::system_clock());
   runtime::ControllerOptions controller_options;

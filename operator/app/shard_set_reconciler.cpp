@@ -76,10 +76,10 @@ std::string rfc3339_now() {
   return buf;
 }
 
-ShardSetReconciler::ShardSetReconciler(kube::Client& client, Caches& caches,
+ShardSetReconciler::ShardSetReconciler(kube::ObjectWriter& client, const ReconcileInputs& inputs,
                                        runtime::EventRecorder& events, ReconcilerOptions options)
     : client_(client),
-      caches_(caches),
+      inputs_(inputs),
       events_(events),
       options_(std::move(options)),
       settle_(options_.clock ? *options_.clock : runtime::system_clock(), options_.summary_settle_window) {
@@ -87,19 +87,6 @@ ShardSetReconciler::ShardSetReconciler(kube::Client& client, Caches& caches,
   if (!options_.random_bytes) {
     options_.random_bytes = [] { return openssl_random_bytes(electric::kApiSecretRandomBytes); };
   }
-}
-
-electric::SecretReader ShardSetReconciler::secret_reader(const std::string& ns) const {
-  return caches_.referenced_secrets.reader(ns);
-}
-
-std::map<electric::ShardKey, std::string> ShardSetReconciler::stream_conflicts(const std::string& set_key) const {
-  return caches_.referenced_secrets.stream_conflicts(set_key);
-}
-
-std::vector<std::string> ShardSetReconciler::sets_referencing_secret(const std::string& ns,
-                                                                     const std::string& name) const {
-  return caches_.referenced_secrets.sets_referencing(ns, name);
 }
 
 kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::ShardSet& set) {
@@ -110,7 +97,7 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
     if (!secret.contains(ptr) || !secret[ptr].is_string()) return std::nullopt;
     return electric::base64_decode(secret[ptr].get<std::string>());
   };
-  if (runtime::Projection cached = caches_.secrets.get(set.namespace_name, name)) {
+  if (runtime::Projection cached = inputs_.child("Secret", set.namespace_name, name)) {
     if (auto v = value_of(*cached)) return *v;
     // Someone emptied it: make a new one, as when it is deleted.
   }
@@ -144,9 +131,8 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
 }
 
 bool ShardSetReconciler::cached_as_applied(const std::string& ns, const json& desired) const {
-  KindCache* cache = caches_.for_kind(desired.value("kind", ""));
-  if (!cache) return true;  // not a kind the operator writes
-  runtime::Projection live = cache->get(ns, desired["metadata"].value("name", ""));
+  if (!child_resource(desired.value("kind", ""))) return true;  // not a kind the operator writes
+  runtime::Projection live = inputs_.child(desired.value("kind", ""), ns, desired["metadata"].value("name", ""));
   return live && already_applied(desired, *live);
 }
 
@@ -154,7 +140,7 @@ int ShardSetReconciler::apply_child(const std::string& ns, const json& desired,
                                     const runtime::ObjectReference& set_ref, std::vector<std::string>& errors) {
   const std::string kind = desired.value("kind", "");
   const std::string child_name = desired["metadata"].value("name", "");
-  auto applied = client_.apply(caches_.for_kind(kind)->resource(), ns, child_name, desired);
+  auto applied = client_.apply(*child_resource(kind), ns, child_name, desired);
   if (applied.ok()) {
     learn_normal_form(desired, applied.value());
     return 1;
@@ -172,7 +158,7 @@ bool ShardSetReconciler::already_applied(const json& desired, const json& live) 
 }
 
 void ShardSetReconciler::learn_normal_form(const json& desired, const json& applied) {
-  if (!caches_.for_kind(desired.value("kind", "")) || desired.value("kind", "") == "Secret") return;
+  if (desired.value("kind", "") == "Secret") return;
   const std::string want = owned_fields_digest(desired);
   const std::string got = owned_fields_digest(applied_fields(applied, electric::kFieldManager));
   if (want != got && normal_forms_.learn(want, got)) {
@@ -201,7 +187,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const auto slash = key.find('/');
   const std::string ns = key.substr(0, slash);
   const std::string name = key.substr(slash + 1);
-  runtime::Projection object = caches_.sets.get(ns, name);
+  runtime::Projection object = inputs_.shard_set(ns, name);
   if (!object) {
     parsed_sets_.forget(key);
     settle_.forget(key);
@@ -209,9 +195,9 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   }
   // Until every referenced Secret has been read once, stream claims are
   // incomplete: a newer set could take an older one's stream.
-  if (!caches_.secret_references_ready()) return runtime::ReconcileResult::requeue(kReferencesNotReadyRetry);
+  if (!inputs_.references_ready()) return runtime::ReconcileResult::requeue(kReferencesNotReadyRetry);
   // Its Secrets are being read; the read wakes it (no false SecretNotFound).
-  if (caches_.referenced_secrets.waiting_for(key)) return runtime::ReconcileResult::done();
+  if (inputs_.waiting_for_references(key)) return runtime::ReconcileResult::done();
 
   const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_.get(*object);
   const electric::ParsedShardSet& parsed = *parsed_set;
@@ -221,7 +207,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
                                          ns, name, set.uid};
 
   electric::Observed observed;
-  observed.read_secret = secret_reader(ns);
+  observed.read_secret = inputs_.secret_reader(ns);
   observed.cluster_domain = options_.cluster_domain;
   observed.max_pod_security_level = options_.max_pod_security_level;
   observed.now = options_.now();
@@ -233,26 +219,23 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
       auto value = ensure_api_secret(set);
       if (value.ok()) observed.generated_api_secret = value.value();
       else errors.push_back("Secret " + electric::api_secret_name(name) + ": " + value.error().describe());
-    } else if (runtime::Projection cached = caches_.secrets.get(ns, electric::api_secret_name(name))) {
+    } else if (runtime::Projection cached = inputs_.child("Secret", ns, electric::api_secret_name(name))) {
       const json::json_pointer ptr("/data/" + std::string(electric::kApiSecretKey));
       if (cached->contains(ptr) && (*cached)[ptr].is_string())
         observed.generated_api_secret = electric::base64_decode((*cached)[ptr].get<std::string>());
     }
   }
 
-  for (KindCache* cache : caches_.children()) {
-    for (const runtime::Projection& child : cache->list_by_label(kShardSetLabel, name, ns)) {
-      const std::string child_name = text_at(*child, json::json_pointer("/metadata/name"));
-      electric::LiveChild live{cache->resource().kind, child_name,
-                               text_at(*child, json::json_pointer("/metadata/labels/" +
-                                                                  base::pointer_token(kShardLabel))),
-                               text_at(*child, json::json_pointer("/metadata/uid")), owned_by(*child, set.uid)};
-      observed.children.push_back(live);
-      if (cache == &caches_.deployments) observed.deployments[child_name] = electric::deployment_facts(*child);
-      if (cache == &caches_.pvcs) observed.pvcs[child_name] = electric::pvc_facts(*child);
-    }
+  static const json::json_pointer shard_label("/metadata/labels/" + base::pointer_token(kShardLabel));
+  for (const CachedChild& cached : inputs_.children_of(ns, name)) {
+    const json& child = *cached.object;
+    const std::string child_name = text_at(child, json::json_pointer("/metadata/name"));
+    observed.children.push_back({cached.kind, child_name, text_at(child, shard_label),
+                                 text_at(child, json::json_pointer("/metadata/uid")), owned_by(child, set.uid)});
+    if (cached.kind == "Deployment") observed.deployments[child_name] = electric::deployment_facts(child);
+    if (cached.kind == "PersistentVolumeClaim") observed.pvcs[child_name] = electric::pvc_facts(child);
   }
-  observed.stream_conflicts = stream_conflicts(key);
+  observed.stream_conflicts = inputs_.stream_conflicts(key);
 
   const json previous_status = object->value("status", json());
   electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status);
@@ -270,9 +253,9 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   for (const electric::Removal& removal : plan.remove) {
     kube::DeleteOptions options;
     options.precondition_uid = removal.uid;
-    KindCache* cache = caches_.for_kind(removal.kind);
-    if (!cache) continue;
-    auto removed = client_.remove(cache->resource(), ns, removal.name, options);
+    const kube::Resource* resource = child_resource(removal.kind);
+    if (!resource) continue;
+    auto removed = client_.remove(*resource, ns, removal.name, options);
     ++writes;
     if (!removed.ok() && !removed.error().is_not_found()) {
       errors.push_back("delete " + removal.kind + " " + removal.name + ": " + removed.error().describe());

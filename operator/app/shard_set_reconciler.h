@@ -3,7 +3,8 @@
 // what differs (server-side apply as field manager electric-operator,
 // deletes with a uid precondition, the status subresource when it changed).
 //
-//   app::ShardSetReconciler reconciler(client, caches, events, options);
+//   app::CachedInputs inputs(caches);
+//   app::ShardSetReconciler reconciler(client, inputs, events, options);
 //   runtime::ReconcileResult r = reconciler.reconcile("prod/myapp");
 #pragma once
 
@@ -13,7 +14,7 @@
 #include <mutex>
 #include <string>
 
-#include "app/caches.h"
+#include "app/reconcile_inputs.h"
 #include "app/parsed_sets.h"
 #include "app/settle_window.h"
 #include "electric/reconcile_plan.h"
@@ -57,19 +58,12 @@ class NormalForms {
 
 class ShardSetReconciler {
  public:
-  ShardSetReconciler(kube::Client& client, Caches& caches, runtime::EventRecorder& events,
+  ShardSetReconciler(kube::ObjectWriter& client, const ReconcileInputs& inputs, runtime::EventRecorder& events,
                      ReconcilerOptions options);
 
   runtime::ReconcileResult reconcile(const std::string& key);
 
-  // Keys of the sets in `ns` that reference Secret `name`.
-  std::vector<std::string> sets_referencing_secret(const std::string& ns, const std::string& name) const;
-
  private:
-  electric::SecretReader secret_reader(const std::string& ns) const;
-  // The losing shards that share a claim with set `set_key`'s shards, from
-  // the incremental claims index (no set parsed, no Secret read).
-  std::map<electric::ShardKey, std::string> stream_conflicts(const std::string& set_key) const;
   // S-api-secret's value, creating the Secret on first need. Error text on failure.
   kube::Result<std::string> ensure_api_secret(const electric::ShardSet& set);
   // Does the cache hold `desired`'s child as applied (or is it no kind we write)?
@@ -82,8 +76,8 @@ class ShardSetReconciler {
   // After an apply: remember when the stored object's normal form differs.
   void learn_normal_form(const nlohmann::json& desired, const nlohmann::json& applied);
 
-  kube::Client& client_;
-  Caches& caches_;
+  kube::ObjectWriter& client_;
+  const ReconcileInputs& inputs_;
   runtime::EventRecorder& events_;
   ReconcilerOptions options_;
   NormalForms normal_forms_;

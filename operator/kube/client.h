@@ -88,7 +88,23 @@ struct RetryPolicy {
 using RequestObserver =
     std::function<void(int code, const std::string& method, const std::string& host)>;
 
-class Client {
+// The calls a reconciler makes to change objects (and the one read it needs
+// after a create conflict). Client implements it; unit tests fake it.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  virtual Result<json> get(const Resource& r, const std::string& ns, const std::string& name) = 0;
+  virtual Result<json> create(const Resource& r, const std::string& ns, const json& body) = 0;
+  // Server-side apply with force, as field manager set on the writer.
+  virtual Result<json> apply(const Resource& r, const std::string& ns, const std::string& name,
+                             const json& body, bool force = true, const std::string& subresource = {}) = 0;
+  virtual Result<json> merge_patch(const Resource& r, const std::string& ns, const std::string& name,
+                                   const json& patch, const std::string& subresource = {}) = 0;
+  virtual Done remove(const Resource& r, const std::string& ns, const std::string& name,
+                      const DeleteOptions& options = {}) = 0;
+};
+
+class Client final : public ObjectWriter {
  public:
   // `requests` serves short calls; `watches` serves long streams (it may be
   // the same object; cpprestsdk needs separate clients because its timeout is
@@ -104,28 +120,28 @@ class Client {
   // For unit tests of retry: replaces std::this_thread::sleep_for.
   void set_sleeper(std::function<void(std::chrono::milliseconds)> sleeper);
 
-  Result<json> get(const Resource& r, const std::string& ns, const std::string& name);
+  Result<json> get(const Resource& r, const std::string& ns, const std::string& name) override;
   // One page.
   Result<ObjectList> list(const Resource& r, const std::string& ns,
                           const ListOptions& options = {});
   // Every page, following `continue`; resource_version is the first page's.
   Result<ObjectList> list_all(const Resource& r, const std::string& ns,
                               ListOptions options = {});
-  Result<json> create(const Resource& r, const std::string& ns, const json& body);
+  Result<json> create(const Resource& r, const std::string& ns, const json& body) override;
   // Server-side apply (application/apply-patch+yaml; JSON is valid YAML),
   // fieldManager=electric-operator. `subresource` may be "status".
   Result<json> apply(const Resource& r, const std::string& ns, const std::string& name,
                      const json& body, bool force = true,
-                     const std::string& subresource = {});
+                     const std::string& subresource = {}) override;
   // JSON merge patch (RFC 7386).
   Result<json> merge_patch(const Resource& r, const std::string& ns,
                            const std::string& name, const json& patch,
-                           const std::string& subresource = {});
+                           const std::string& subresource = {}) override;
   // PUT; used for the status subresource when replacing whole status.
   Result<json> replace(const Resource& r, const std::string& ns, const std::string& name,
                        const json& body, const std::string& subresource = {});
   Done remove(const Resource& r, const std::string& ns, const std::string& name,
-              const DeleteOptions& options = {});
+              const DeleteOptions& options = {}) override;
 
   // Opens a watch and delivers each event until the server closes the stream
   // (Done), `cancel` fires (Done), `on_event` returns false (Done) or the call
