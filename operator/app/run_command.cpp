@@ -1,16 +1,11 @@
 #include "app/run_command.h"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -27,6 +22,7 @@
 #include "runtime/health.h"
 #include "runtime/http_server.h"
 #include "runtime/leader_election.h"
+#include "runtime/manager.h"
 #include "runtime/metrics.h"
 
 namespace app {
@@ -51,6 +47,10 @@ constexpr auto kLeaseRequestTimeout = std::chrono::seconds(5);
 // stuck on an API server that does not answer must not keep the process
 // alive past its grace period.
 constexpr auto kShutdownCleanupBudget = std::chrono::seconds(5);
+// Once the last client is gone, cpprestsdk finishes what a cancelled watch
+// left on its thread pool within milliseconds; this bounds a wait that does
+// not end.
+constexpr auto kCpprestIdleTimeout = std::chrono::seconds(2);
 
 class QueueMetrics final : public runtime::WorkQueueObserver {
  public:
@@ -90,65 +90,6 @@ class ReconcileMetrics final : public runtime::ControllerObserver {
   std::string controller_;
 };
 
-// SIGTERM and SIGINT are blocked in every thread and taken by sigwait, so no
-// handler runs in an arbitrary thread's context.
-sigset_t shutdown_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  return set;
-}
-
-// The first shutdown signal, or a cache-sync failure, asks run_operator to stop.
-struct StopRequest {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool requested = false;  // guarded by mu
-
-  void request() {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      requested = true;
-    }
-    cv.notify_all();
-  }
-};
-
-// Ends the process with `code` if the shutdown has not finished within
-// `budget`. Holds its state in a shared_ptr: the thread outlives the stack
-// frame that armed it when the shutdown finishes in time.
-class ShutdownDeadline {
- public:
-  ShutdownDeadline(std::chrono::seconds budget, int code) : state_(std::make_shared<State>()) {
-    std::thread([state = state_, budget, code] {
-      std::unique_lock<std::mutex> lock(state->mu);
-      if (state->cv.wait_for(lock, budget, [&] { return state->done; })) return;
-      spdlog::warn("shutdown did not finish within {}s of the drain (an API call hangs?); exiting now",
-                   budget.count());
-      spdlog::default_logger()->flush();
-      std::_Exit(code);
-    }).detach();
-  }
-  ~ShutdownDeadline() {
-    {
-      std::lock_guard<std::mutex> lock(state_->mu);
-      state_->done = true;
-    }
-    state_->cv.notify_all();
-  }
-  ShutdownDeadline(const ShutdownDeadline&) = delete;
-  ShutdownDeadline& operator=(const ShutdownDeadline&) = delete;
-
- private:
-  struct State {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-  };
-  std::shared_ptr<State> state_;
-};
-
 std::string read_first_line(const std::string& path) {
   std::ifstream in(path);
   std::string line;
@@ -184,15 +125,174 @@ std::vector<runtime::GaugeSample> shard_phase_samples(const Caches& caches) {
   return out;
 }
 
-}  // namespace
+kube::Done start_failure(std::string message) {
+  return kube::Done(kube::Error(0, "StartFailed", std::move(message)));
+}
 
-int run_operator(const RunOptions& options) {
-  configure_logging(options.log_format, options.log_level);
+// /metrics or the probes; a port in use fails the start.
+runtime::Runnable http_server_runnable(const char* what, runtime::HttpServer& server, std::string address) {
+  runtime::Runnable r;
+  r.name = std::string(what) + " server";
+  r.start = [what, &server, address]() -> kube::Done {
+    auto started = server.start(address);
+    if (!started.ok()) return start_failure(fmt::format("cannot serve {} on {}: {}", what, address, started.error().message));
+    if (server.listening()) spdlog::info("serving {} on port {}", what, server.port());
+    return kube::ok();
+  };
+  r.stop = [&server] {
+    server.stop();
+    return true;
+  };
+  return r;
+}
 
-  // Block the shutdown signals before any thread starts, so all inherit it.
-  sigset_t signals = shutdown_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+// Every informer: started before the elector, so a follower's caches are
+// warm when it takes over; stopped once the Lease is released.
+runtime::Runnable caches_runnable(Caches& caches) {
+  runtime::Runnable r;
+  r.name = "caches";
+  r.start = [&caches] {
+    for (runtime::Informer* inf : caches.all_informers()) inf->start();
+    return kube::ok();
+  };
+  r.stop = [&caches] {
+    for (runtime::Informer* inf : caches.all_informers()) inf->stop();
+    return true;
+  };
+  return r;
+}
 
+// Aggregated Events are flushed every kEventFlushInterval and once more at
+// the stop, after the workers that record them.
+runtime::Runnable events_runnable(runtime::EventRecorder& events) {
+  runtime::Runnable r;
+  r.name = "events";
+  r.start = [] { return kube::ok(); };
+  r.stop = [&events] {
+    events.flush();
+    return true;
+  };
+  return r;
+}
+
+// Waits for the caches' sync, then runs the worker threads, parked until
+// workers_runnable lets them take keys. Its stop is the drain.
+runtime::Runnable controller_runnable(runtime::Controller& controller, const runtime::Manager& manager,
+                                      std::chrono::seconds grace) {
+  runtime::Runnable r;
+  r.name = "controller";
+  r.drains = true;
+  r.start = [&controller, &manager] {
+    if (controller.start(kCacheSyncTimeout)) {
+      return_free_memory();  // the initial LISTs' parsed pages
+      return kube::ok();
+    }
+    if (manager.stopping()) return start_failure("the controller had not started (caches not synced) when asked to stop");
+    // A process whose caches never sync exits non-zero, so it is restarted
+    // rather than left running half-alive.
+    return start_failure(fmt::format("caches did not sync within {} minutes; exiting",
+                                     std::chrono::duration_cast<std::chrono::minutes>(kCacheSyncTimeout).count()));
+  };
+  r.stop = [&controller, grace] {
+    if (controller.stop(grace)) return true;
+    // A reconcile is still writing. Releasing the Lease now would let a new
+    // leader write next to it, and returning would join its worker past the
+    // grace period: the manager exits at once instead; the Lease expires on
+    // its own.
+    spdlog::error("in-flight reconciles did not finish within the {}s grace period; exiting without "
+                  "releasing the lease",
+                  grace.count());
+    return false;
+  };
+  return r;
+}
+
+// Only the leader's workers take keys.
+runtime::Runnable workers_runnable(runtime::Controller& controller) {
+  runtime::Runnable r;
+  r.name = "workers";
+  r.leader_gated = true;
+  r.start = [&controller] {
+    controller.set_leading(true);
+    return kube::ok();
+  };
+  r.stop = [&controller] {
+    controller.set_leading(false);
+    return true;
+  };
+  return r;
+}
+
+// Leader election on its own client, whose calls fail fast (see
+// kLeaseRequestTimeout). Followers keep their caches warm.
+struct Election {
+  std::string ns;
+  std::unique_ptr<kube::Client> client;
+  std::unique_ptr<runtime::ClientLeaseStore> store;
+  std::unique_ptr<runtime::LeaderElector> elector;
+};
+
+// Null, with the error logged, when the Lease's namespace is unknown. The
+// manager must outlive the result: the elector's callbacks reach it.
+std::unique_ptr<Election> make_election(const RunOptions& options, const kube::ClusterConfig& config,
+                                        const std::string& identity, const kube::RequestObserver& count_request,
+                                        runtime::OperatorMetrics& metrics, runtime::Manager& manager) {
+  auto election = std::make_unique<Election>();
+  election->ns = options.leader_election_namespace;
+  if (election->ns.empty()) election->ns = read_first_line(kServiceAccountNamespaceFile);
+  if (election->ns.empty()) {
+    spdlog::error("--leader-elect needs --leader-election-namespace when not running in a cluster");
+    return nullptr;
+  }
+  metrics.leader_election_master_status.with({options.leader_election_id}).set(0);
+  kube::RetryPolicy no_retries;
+  no_retries.max_attempts = 1;
+  auto transport = kube::make_cpprest_transport(config, kube::TransportUse::Requests, kLeaseRequestTimeout);
+  election->client = std::make_unique<kube::Client>(transport, transport, no_retries);
+  election->client->set_field_manager(std::string(electric::kFieldManager));
+  election->client->set_request_observer(count_request);
+  election->store =
+      std::make_unique<runtime::ClientLeaseStore>(*election->client, election->ns, options.leader_election_id);
+  runtime::LeaderElectionConfig lease_config;
+  lease_config.identity = identity;
+  runtime::LeaderCallbacks callbacks;
+  const std::string id = options.leader_election_id;
+  const std::string& ns = election->ns;
+  callbacks.on_started_leading = [id, &ns, &metrics, &manager] {
+    spdlog::info("became the leader ({} in {})", id, ns);
+    metrics.leader_election_master_status.with({id}).set(1);
+    manager.set_leading(true);
+  };
+  // The manager stops the workers and, unless it is shutting down, exits
+  // (as controller-runtime does): nothing this process still holds in memory
+  // may write next to the new leader.
+  callbacks.on_stopped_leading = [id, &metrics, &manager] {
+    metrics.leader_election_master_status.with({id}).set(0);
+    manager.set_leading(false);
+  };
+  callbacks.on_new_leader = [](const std::string& who) { spdlog::info("the leader is {}", who); };
+  election->elector = std::make_unique<runtime::LeaderElector>(lease_config, *election->store, callbacks);
+  return election;
+}
+
+runtime::Runnable elector_runnable(Election& election, const RunOptions& options, const std::string& identity) {
+  runtime::Runnable r;
+  r.name = "leader election";
+  r.start = [&election, id = options.leader_election_id, identity] {
+    spdlog::info("waiting to become the leader ({} in {}) as {}", id, election.ns, identity);
+    election.elector->start();
+    return kube::ok();
+  };
+  r.stop = [&election] {
+    election.elector->stop();  // releases the Lease for a fast takeover
+    return true;
+  };
+  return r;
+}
+
+// Everything the operator runs, in one frame: returning destroys every
+// client, cache and thread of it.
+int serve(const RunOptions& options) {
   auto config = kube::load_config(options.kubeconfig);
   if (!config.ok()) {
     spdlog::error("cannot load the cluster configuration: {}", config.error().message);
@@ -255,6 +355,7 @@ int run_operator(const RunOptions& options) {
       [&controller] { return std::chrono::duration<double>(controller.queue().unfinished_work().total).count(); });
   queue_gauges.longest_running_processor_seconds.set_function(
       [&controller] { return std::chrono::duration<double>(controller.queue().unfinished_work().longest).count(); });
+  controller.set_leading(false);  // until workers_runnable starts
 
   // Sets, the operator's Secrets and referenced Secrets: each change wakes
   // only the sets it touches. Declared after the controller, so it is gone
@@ -288,132 +389,46 @@ int run_operator(const RunOptions& options) {
   });
   runtime::HttpServer probe_server;
   health.serve_on(probe_server);
-  for (auto [server, address, what] : {std::tuple{&metrics_server, options.metrics_bind_address, "metrics"},
-                                       std::tuple{&probe_server, options.health_probe_bind_address, "health probes"}}) {
-    auto started = server->start(address);
-    if (!started.ok()) {
-      spdlog::error("cannot serve {} on {}: {}", what, address, started.error().message);
-      return 1;
-    }
-    if (server->listening()) spdlog::info("serving {} on port {}", what, server->port());
-  }
 
-  // Leader election: followers keep their caches warm; only the leader's
-  // workers take keys.
-  std::unique_ptr<kube::Client> lease_client;
-  std::unique_ptr<runtime::ClientLeaseStore> lease_store;
-  std::unique_ptr<runtime::LeaderElector> elector;
-  std::atomic<bool> shutting_down{false};
-  // Outlives the block below: the elector's callbacks log it.
-  std::string lease_ns;
+  runtime::ManagerOptions manager_options;
+  manager_options.grace_period = options.shutdown_grace_period;
+  manager_options.cleanup_budget = kShutdownCleanupBudget;
+  manager_options.leader_election = options.leader_elect;
+  manager_options.handle_signals = true;
+  runtime::Manager manager(manager_options);
+  std::unique_ptr<Election> election;
   if (options.leader_elect) {
-    lease_ns = options.leader_election_namespace;
-    if (lease_ns.empty()) lease_ns = read_first_line(kServiceAccountNamespaceFile);
-    if (lease_ns.empty()) {
-      spdlog::error("--leader-elect needs --leader-election-namespace when not running in a cluster");
-      return 1;
-    }
-    controller.set_leading(false);
-    metrics.leader_election_master_status.with({options.leader_election_id}).set(0);
-    kube::RetryPolicy no_retries;
-    no_retries.max_attempts = 1;
-    auto lease_transport =
-        kube::make_cpprest_transport(config.value(), kube::TransportUse::Requests, kLeaseRequestTimeout);
-    lease_client = std::make_unique<kube::Client>(lease_transport, lease_transport, no_retries);
-    lease_client->set_field_manager(std::string(electric::kFieldManager));
-    lease_client->set_request_observer(count_request);
-    lease_store = std::make_unique<runtime::ClientLeaseStore>(*lease_client, lease_ns, options.leader_election_id);
-    runtime::LeaderElectionConfig lease_config;
-    lease_config.identity = event_options.instance;
-    runtime::LeaderCallbacks callbacks;
-    callbacks.on_started_leading = [&] {
-      spdlog::info("became the leader ({} in {})", options.leader_election_id, lease_ns);
-      metrics.leader_election_master_status.with({options.leader_election_id}).set(1);
-      controller.set_leading(true);
-    };
-    callbacks.on_stopped_leading = [&] {
-      controller.set_leading(false);
-      metrics.leader_election_master_status.with({options.leader_election_id}).set(0);
-      if (!shutting_down.load()) {
-        // As controller-runtime does: a process that lost its lease exits, so
-        // nothing it still holds in memory can write next to the new leader.
-        spdlog::error("leader election lost; exiting");
-        std::_Exit(1);
-      }
-    };
-    callbacks.on_new_leader = [](const std::string& who) { spdlog::info("the leader is {}", who); };
-    elector = std::make_unique<runtime::LeaderElector>(lease_config, *lease_store, callbacks);
-    spdlog::info("waiting to become the leader ({} in {}) as {}", options.leader_election_id, lease_ns,
-                 lease_config.identity);
+    election = make_election(options, config.value(), event_options.instance, count_request, metrics, manager);
+    if (!election) return 1;
   }
-
-  // Waits for the first shutdown signal; a second one exits at once. The
-  // thread is detached and may still wait after this function returns (the
-  // caches never synced, or the second signal never came), so it shares
-  // nothing with this frame but what the shared_ptr keeps alive.
-  auto stop = std::make_shared<StopRequest>();
-  std::thread([stop, signals] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    spdlog::info("received {}, shutting down (a second signal exits at once)", strsignal(sig));
-    stop->request();
-    sigwait(&signals, &sig);
-    spdlog::warn("second signal: exiting now");
-    std::_Exit(1);
-  }).detach();
-
-  if (elector) elector->start();
-  bool started = false;
-  bool sync_failed = false;  // guarded by stop->mu
-  std::thread starter([&] {
-    started = controller.start(kCacheSyncTimeout);
-    return_free_memory();  // the initial LISTs' parsed pages
-    if (started) return;
-    std::lock_guard<std::mutex> lock(stop->mu);
-    if (stop->requested) return;
-    // A process whose caches never sync exits non-zero, so it is restarted
-    // rather than left running half-alive.
-    spdlog::error("caches did not sync within {} minutes; exiting",
-                  std::chrono::duration_cast<std::chrono::minutes>(kCacheSyncTimeout).count());
-    sync_failed = true;
-    stop->requested = true;
-    stop->cv.notify_all();
+  // Started in this order, stopped in reverse: the drain first, then the
+  // Lease's release, the last Events, the watches, the servers.
+  manager.add(http_server_runnable("metrics", metrics_server, options.metrics_bind_address));
+  manager.add(http_server_runnable("health probes", probe_server, options.health_probe_bind_address));
+  manager.add(caches_runnable(caches));
+  manager.add(events_runnable(events));
+  if (election) manager.add(elector_runnable(*election, options, event_options.instance));
+  manager.add(controller_runnable(controller, manager, options.shutdown_grace_period));
+  manager.add(workers_runnable(controller));
+  manager.every(kEventFlushInterval, [&events] {
+    events.flush();
+    return_free_memory();
   });
-  {
-    std::unique_lock<std::mutex> lock(stop->mu);
-    // Wake up now and then to flush aggregated Events, without holding the
-    // lock: a slow API call must not delay taking a signal.
-    while (!stop->requested) {
-      stop->cv.wait_for(lock, kEventFlushInterval);
-      if (stop->requested) break;
-      lock.unlock();
-      events.flush();
-      return_free_memory();
-      lock.lock();
-    }
+  return manager.run();
+}
+
+}  // namespace
+
+int run_operator(const RunOptions& options) {
+  configure_logging(options.log_format, options.log_level);
+  // Before any thread starts, so all inherit it.
+  runtime::block_shutdown_signals();
+  const int code = serve(options);
+  if (!kube::wait_for_cpprest_idle(kCpprestIdleTimeout)) {
+    spdlog::warn("cpprestsdk still had requests or tasks in flight {}s after the last client was gone",
+                 kCpprestIdleTimeout.count());
   }
-  shutting_down = true;
-  const bool drained = controller.stop(options.shutdown_grace_period);
-  if (!drained) {
-    // A reconcile is still writing. Releasing the Lease now would let a new
-    // leader write next to it, and returning would join its worker past the
-    // grace period: exit at once instead; the Lease expires on its own.
-    spdlog::error("in-flight reconciles did not finish within the {}s grace period; exiting without "
-                  "releasing the lease",
-                  options.shutdown_grace_period.count());
-    spdlog::default_logger()->flush();
-    std::_Exit(1);
-  }
-  ShutdownDeadline deadline(kShutdownCleanupBudget, 0);
-  starter.join();
-  if (!started) spdlog::warn("the controller had not started (caches not synced) when asked to stop");
-  if (elector) elector->stop();  // releases the Lease for a fast takeover
-  events.flush();
-  metrics_server.stop();
-  probe_server.stop();
-  for (runtime::Informer* inf : caches.all_informers()) inf->stop();
-  spdlog::info("stopped");
-  return sync_failed ? 1 : 0;
+  return code;
 }
 
 }  // namespace app

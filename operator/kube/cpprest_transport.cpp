@@ -4,17 +4,22 @@
 // cpprestsdk defines a macro named U, which breaks fmt (and so spdlog) if
 // included after it: keep logging out of this file or include it first.
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl.hpp>
 #include <cpprest/http_client.h>
+#include <pplx/pplxinterface.h>
+#include <pplx/threadpool.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
@@ -32,6 +37,69 @@ constexpr std::chrono::seconds kWatchInactivityTimeout{330};
 // Large enough that a busy watch is read in few calls, small enough to stay
 // out of the way of memory accounting.
 constexpr size_t kReadChunk = 64 * 1024;
+
+// What cpprestsdk still has going on, for wait_for_cpprest_idle. Held by
+// shared_ptr from everything that counts, since the library's threads and its
+// static destructors may run after ours.
+struct Activity {
+  std::atomic<long> clients{0};  // http_clients whose library state still exists
+  std::atomic<long> tasks{0};    // tasks queued on the thread pool or running
+};
+
+const std::shared_ptr<Activity>& activity() {
+  static const auto shared = std::make_shared<Activity>();
+  return shared;
+}
+
+// Lives as long as cpprestsdk's state for one http_client: it rides in the
+// client config's TLS callback, and every internal copy of that config (the
+// client, its connection pool, a request still completing after its caller
+// gave up) holds it.
+class ClientLifetime {
+ public:
+  ClientLifetime() : activity_(activity()) { ++activity_->clients; }
+  ~ClientLifetime() { --activity_->clients; }
+  ClientLifetime(const ClientLifetime&) = delete;
+  ClientLifetime& operator=(const ClientLifetime&) = delete;
+
+ private:
+  std::shared_ptr<Activity> activity_;
+};
+
+// pplx's default scheduler posts each task to cpprestsdk's thread pool as a
+// raw handle that only running the task frees. At exit the pool stops
+// without running what is queued, so a response still completing then (a
+// watch cut by SIGTERM) leaks. This scheduler posts the same way and counts
+// what is queued, so the process can wait for the queue to empty first.
+class CountingScheduler final : public pplx::scheduler_interface {
+ public:
+  void schedule(pplx::TaskProc_t proc, void* param) override {
+    ++activity_->tasks;
+    crossplat::threadpool::shared_instance().service().post([activity = activity_, proc, param] {
+      struct Ran {
+        Activity& activity;
+        ~Ran() { --activity.tasks; }
+      } ran{*activity};
+      proc(param);
+    });
+  }
+
+ private:
+  const std::shared_ptr<Activity> activity_ = activity();
+};
+
+// Before the first task exists: pplx takes the ambient scheduler once.
+void install_counting_scheduler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    try {
+      pplx::set_ambient_scheduler(std::make_shared<CountingScheduler>());
+    } catch (const std::exception&) {
+      // A task was made before any transport (not by this program today):
+      // its scheduler stays, and wait_for_cpprest_idle sees only the clients.
+    }
+  });
+}
 
 // Why the last TLS handshake failed, in OpenSSL's terms: cpprestsdk only
 // says "Error in SSL handshake". Handshakes with one server fail for one
@@ -164,6 +232,7 @@ class CpprestTransport final : public Transport {
     // threads are joined at exit; otherwise their state is leaked and
     // LeakSanitizer says so.
     OPENSSL_init_ssl(0, nullptr);
+    install_counting_scheduler();
     web::uri base;
     try {
       base = web::uri(utility::conversions::to_string_t(config.server));
@@ -191,8 +260,10 @@ class CpprestTransport final : public Transport {
     tls_host_ = tls_server_name_.empty() ? base.host() : tls_server_name_;
     http_config.set_tlsext_sni_enabled(!is_ip_literal(tls_host_));
     auto material = material_;
-    http_config.set_ssl_context_callback(
-        [material](boost::asio::ssl::context& ctx) { configure_tls(material, ctx); });
+    auto lifetime = std::make_shared<ClientLifetime>();
+    http_config.set_ssl_context_callback([material, lifetime](boost::asio::ssl::context& ctx) {
+      configure_tls(material, ctx);
+    });
     client_ = std::make_unique<web::http::client::http_client>(base, http_config);
   }
 
@@ -354,6 +425,18 @@ class CpprestTransport final : public Transport {
 std::shared_ptr<Transport> make_cpprest_transport(const ClusterConfig& config, TransportUse use,
                                                   std::chrono::seconds request_timeout) {
   return std::make_shared<CpprestTransport>(config, use, request_timeout);
+}
+
+bool wait_for_cpprest_idle(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const Activity& now = *activity();
+  // Clients first: while one exists, its I/O may still queue tasks; once none
+  // does, only a running task queues another, and it is counted until done.
+  while (now.clients.load() != 0 || now.tasks.load() != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 }  // namespace kube
