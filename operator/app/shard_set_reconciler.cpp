@@ -159,8 +159,10 @@ bool ShardSetReconciler::already_applied(const json& desired, const json& live) 
 
 void ShardSetReconciler::learn_normal_form(const json& desired, const json& applied) {
   if (desired.value("kind", "") == "Secret") return;
+  const json stored = applied_fields(applied, electric::kFieldManager);
+  if (stored.empty()) return;  // a response without our managedFields entry tells nothing
   const std::string want = owned_fields_digest(desired);
-  const std::string got = owned_fields_digest(applied_fields(applied, electric::kFieldManager));
+  const std::string got = owned_fields_digest(stored);
   if (want != got && normal_forms_.learn(want, got)) {
     spdlog::warn("the API server stored {} {} in a form the operator does not predict; it compares by "
                  "what it stored from now on",

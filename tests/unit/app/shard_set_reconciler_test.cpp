@@ -1,0 +1,305 @@
+// The reconciler against fakes of what it reads (ReconcileInputs) and what
+// it writes (kube::ObjectWriter): no cluster. The fake store holds what the
+// real caches would hold once the API server stored exactly what was applied
+// (the AppliedFields tests in drift_test.cpp show the digests agree then).
+#include "app/shard_set_reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include "../electric/fixtures.h"
+#include "../runtime/fake_clock.h"
+#include "app/caches.h"
+#include "app/drift.h"
+#include "electric/constants.h"
+#include "electric/digest.h"
+#include "electric/naming.h"
+
+namespace app {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string key_of(const std::string& kind, const std::string& ns, const std::string& name) {
+  return kind + "/" + ns + "/" + name;
+}
+
+class FakeInputs final : public ReconcileInputs {
+ public:
+  std::map<std::string, runtime::Projection> sets;     // ns/name
+  std::map<std::string, runtime::Projection> objects;  // Kind/ns/name
+  std::map<std::string, std::string> urls;             // "Secret name/key" -> url
+
+  runtime::Projection shard_set(const std::string& ns, const std::string& name) const override {
+    auto it = sets.find(ns + "/" + name);
+    return it == sets.end() ? nullptr : it->second;
+  }
+  runtime::Projection child(const std::string& kind, const std::string& ns, const std::string& name) const override {
+    auto it = objects.find(key_of(kind, ns, name));
+    return it == objects.end() ? nullptr : it->second;
+  }
+  std::vector<CachedChild> children_of(const std::string& ns, const std::string& set_name) const override {
+    std::vector<CachedChild> out;
+    const json::json_pointer label("/metadata/labels/electric-operator.dev~1shard-set");
+    for (const auto& [key, object] : objects) {
+      if (object->value("/metadata/namespace"_json_pointer, "") != ns) continue;
+      if (!object->contains(label) || (*object)[label] != set_name) continue;
+      out.push_back({key.substr(0, key.find('/')), object});
+    }
+    return out;
+  }
+  bool references_ready() const override { return true; }
+  bool waiting_for_references(const std::string&) const override { return false; }
+  electric::SecretReader secret_reader(const std::string&) const override {
+    return [this](const electric::SecretKeyRef& ref) {
+      auto it = urls.find(ref.name + "/" + ref.key);
+      if (it == urls.end()) return electric::SecretLookup{};
+      return electric::SecretLookup::found(it->second);
+    };
+  }
+  std::map<electric::ShardKey, std::string> stream_conflicts(const std::string&) const override { return {}; }
+
+  // What the caches hold once the API server stored `body` as applied.
+  void store(json body, const std::string& uid) {
+    const std::string applied_digest = owned_fields_digest(body);
+    const std::string kind = body.value("kind", "");
+    const std::string ns = body["metadata"].value("namespace", ""), name = body["metadata"].value("name", "");
+    body["metadata"]["uid"] = uid;
+    json projected;
+    if (kind == "Secret") {
+      projected = project_secret(body);
+    } else {
+      if (kind == "Deployment") {
+        body["metadata"]["generation"] = 1;
+        body["status"] = {{"observedGeneration", 1}, {"replicas", 1}, {"updatedReplicas", 1},
+                          {"availableReplicas", 1}};
+      }
+      projected = kind == "Deployment" ? project_deployment(body)
+                  : kind == "PersistentVolumeClaim" ? project_pvc(body)
+                                                    : project_child(body, {});
+      projected[kOwnedDigestField] = applied_digest;
+    }
+    objects[key_of(kind, ns, name)] = std::make_shared<const json>(projected);
+  }
+};
+
+struct Call {
+  std::string verb, kind, ns, name;
+  json body;
+  std::string precondition_uid;
+};
+
+class FakeWriter final : public kube::ObjectWriter {
+ public:
+  std::vector<Call> calls;
+  std::function<kube::Result<json>(const json&)> on_create = [](const json& body) { return body; };
+  std::function<kube::Result<json>(const std::string&)> on_get = [](const std::string&) {
+    return kube::Error(404, "NotFound");
+  };
+
+  kube::Result<json> get(const kube::Resource& r, const std::string& ns, const std::string& name) override {
+    calls.push_back({"get", r.kind, ns, name, nullptr, ""});
+    return on_get(name);
+  }
+  kube::Result<json> create(const kube::Resource& r, const std::string& ns, const json& body) override {
+    calls.push_back({"create", r.kind, ns, body["metadata"].value("name", ""), body, ""});
+    return on_create(body);
+  }
+  kube::Result<json> apply(const kube::Resource& r, const std::string& ns, const std::string& name, const json& body,
+                           bool, const std::string&) override {
+    calls.push_back({"apply", r.kind, ns, name, body, ""});
+    return body;
+  }
+  kube::Result<json> merge_patch(const kube::Resource& r, const std::string& ns, const std::string& name,
+                                 const json& patch, const std::string& subresource) override {
+    calls.push_back({subresource == "status" ? "status" : "patch", r.kind, ns, name, patch, ""});
+    return patch;
+  }
+  kube::Done remove(const kube::Resource& r, const std::string& ns, const std::string& name,
+                    const kube::DeleteOptions& options) override {
+    calls.push_back({"delete", r.kind, ns, name, nullptr, options.precondition_uid});
+    return kube::ok();
+  }
+
+  std::vector<Call> take() { return std::exchange(calls, {}); }
+  static size_t count(const std::vector<Call>& calls, const std::string& verb) {
+    size_t n = 0;
+    for (const auto& c : calls) n += c.verb == verb;
+    return n;
+  }
+};
+
+class NullSink final : public runtime::EventSink {
+ public:
+  kube::Result<json> create(const std::string&, const json& event) override { return event; }
+  kube::Result<json> patch(const std::string&, const std::string&, const json& patch) override { return patch; }
+};
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  ReconcilerTest() : events_(sink_, {}, clock_) {
+    for (int i = 0; i < 3; ++i)
+      inputs_.urls["pg-shard-" + std::to_string(i) + "/url"] = "postgresql://u:p@db" + std::to_string(i) + ":5432/app";
+    inputs_.urls["pg-shard-1/pooled"] = "postgresql://u:p@pooler1:6432/app";
+    set_object_ = electric_test::sample_object();
+    set_object_["metadata"]["resourceVersion"] = "1";
+    put_set();
+    ReconcilerOptions options;
+    options.now = [] { return std::string("2026-12-02T12:00:00Z"); };
+    options.random_bytes = [] { return std::string(32, 'r'); };
+    options.clock = &clock_;
+    reconciler_ = std::make_unique<ShardSetReconciler>(writer_, inputs_, events_, options);
+  }
+
+  void put_set() {
+    inputs_.sets["prod/myapp"] = std::make_shared<const json>(set_object_);
+  }
+  // The API server's side of what the last reconcile wrote.
+  void store_writes(const std::vector<Call>& calls) {
+    int uid = static_cast<int>(inputs_.objects.size());
+    for (const Call& c : calls) {
+      if (c.verb == "apply" || c.verb == "create") inputs_.store(c.body, "uid-" + std::to_string(++uid));
+      if (c.verb == "status") {
+        set_object_["status"] = c.body["status"];
+        set_object_["metadata"]["resourceVersion"] =
+            std::to_string(std::stoi(set_object_["metadata"].value("resourceVersion", "1")) + 1);
+        put_set();
+      }
+    }
+  }
+
+  // Reconciles until a reconcile writes nothing (the Deployments roll out at
+  // once here, so the second reconcile reports them Ready).
+  void converge() {
+    for (int round = 0; round < 4; ++round) {
+      reconciler_->reconcile("prod/myapp");
+      auto calls = writer_.take();
+      clock_.advance(5s);
+      if (calls.empty()) return;
+      store_writes(calls);
+    }
+    ADD_FAILURE() << "did not converge in 4 reconciles";
+  }
+
+  runtime::FakeClock clock_;
+  NullSink sink_;
+  runtime::EventRecorder events_;
+  FakeInputs inputs_;
+  FakeWriter writer_;
+  json set_object_;
+  std::unique_ptr<ShardSetReconciler> reconciler_;
+};
+
+TEST_F(ReconcilerTest, CreatesTheApiSecretOnceThenEveryChildAndTheStatus) {
+  ASSERT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  auto calls = writer_.take();
+  EXPECT_EQ(FakeWriter::count(calls, "create"), 1u);
+  EXPECT_EQ(calls.front().name, electric::api_secret_name("myapp"));
+  // 3 shards × (Secret, PVC, Service, Deployment) and the routing ConfigMap.
+  EXPECT_EQ(FakeWriter::count(calls, "apply"), 13u);
+  EXPECT_EQ(FakeWriter::count(calls, "status"), 1u);
+}
+
+TEST_F(ReconcilerTest, NoWriteWhenNothingDrifted) {
+  reconciler_->reconcile("prod/myapp");
+  store_writes(writer_.take());
+  clock_.advance(5s);
+  // Only the summary moves (the Deployments rolled out, so shards turn
+  // ready in status and routing); no shard child is applied again.
+  reconciler_->reconcile("prod/myapp");
+  auto calls = writer_.take();
+  for (const Call& c : calls)
+    EXPECT_TRUE(c.verb == "status" || (c.verb == "apply" && c.kind == "ConfigMap")) << c.verb << " " << c.kind;
+  store_writes(calls);
+  clock_.advance(5s);
+  EXPECT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  for (const Call& c : writer_.take()) ADD_FAILURE() << c.verb << " " << c.kind << " " << c.name;
+}
+
+TEST_F(ReconcilerTest, AChildWhoseOwnedFieldsChangedIsAppliedAgainAndOnlyIt) {
+  converge();
+  json drifted = *inputs_.objects.at("Service/prod/myapp-shard-1");
+  drifted[kOwnedDigestField] = owned_fields_digest(json{{"spec", {{"type", "NodePort"}}}});
+  inputs_.objects["Service/prod/myapp-shard-1"] = std::make_shared<const json>(drifted);
+  clock_.advance(5s);
+  reconciler_->reconcile("prod/myapp");
+  auto calls = writer_.take();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].verb, "apply");
+  EXPECT_EQ(calls[0].kind, "Service");
+  EXPECT_EQ(calls[0].name, "myapp-shard-1");
+}
+
+TEST_F(ReconcilerTest, ACreateThatLosesTheRaceReadsTheWinnersApiSecret) {
+  const std::string winner = "the-other-reconciles-value";
+  writer_.on_create = [](const json&) { return kube::Error(409, "AlreadyExists"); };
+  writer_.on_get = [&](const std::string&) -> kube::Result<json> {
+    json secret = electric::render_api_secret(electric_test::sample_set(), winner);
+    return secret;
+  };
+  reconciler_->reconcile("prod/myapp");
+  auto calls = writer_.take();
+  ASSERT_GE(calls.size(), 2u);
+  EXPECT_EQ(calls[0].verb, "create");
+  EXPECT_EQ(calls[1].verb, "get");
+  // No apply of the API Secret: the winner's value stands, and the shards carry it.
+  bool shard_secret_has_winner = false;
+  for (const Call& c : calls) {
+    EXPECT_FALSE(c.verb == "apply" && c.name == electric::api_secret_name("myapp"));
+    if (c.verb == "apply" && c.kind == "Secret" && c.name == "myapp-shard-0")
+      shard_secret_has_winner = c.body.dump().find(electric::base64_encode(winner)) != std::string::npos;
+  }
+  EXPECT_TRUE(shard_secret_has_winner);
+}
+
+TEST_F(ReconcilerTest, ARemovedShardsChildrenAreDeletedWithTheirUidAsPrecondition) {
+  converge();
+  json& shards = set_object_["spec"]["shards"];
+  shards.erase(shards.begin() + 2);
+  set_object_["metadata"]["generation"] = 8;
+  set_object_["metadata"]["resourceVersion"] = "50";
+  put_set();
+  clock_.advance(5s);
+  reconciler_->reconcile("prod/myapp");
+  std::map<std::string, std::string> deleted;  // Kind/name -> precondition uid
+  for (const Call& c : writer_.take())
+    if (c.verb == "delete") deleted[c.kind + "/" + c.name] = c.precondition_uid;
+  for (const char* kind : {"Deployment", "Service", "Secret"}) {
+    const std::string key = std::string(kind) + "/myapp-shard-2";
+    ASSERT_TRUE(deleted.count(key)) << key;
+    EXPECT_EQ(deleted[key], inputs_.objects.at(std::string(kind) + "/prod/myapp-shard-2")
+                                ->value("/metadata/uid"_json_pointer, ""));
+  }
+}
+
+TEST_F(ReconcilerTest, StatusIsWrittenOnlyWhenItChangedAndAtMostOncePerSettleWindow) {
+  converge();
+  // A status write just went (the window starts now); a Deployment's status then moves.
+  json deployment = *inputs_.objects.at("Deployment/prod/myapp-shard-1");
+  deployment["status"]["availableReplicas"] = 0;
+  inputs_.objects["Deployment/prod/myapp-shard-1"] = std::make_shared<const json>(deployment);
+  reconciler_->reconcile("prod/myapp");
+  store_writes(writer_.take());
+  // Deployments' status moves within the window: the status write waits.
+  clock_.advance(500ms);
+  json deployment = *inputs_.objects.at("Deployment/prod/myapp-shard-0");
+  deployment["status"]["availableReplicas"] = 0;
+  inputs_.objects["Deployment/prod/myapp-shard-0"] = std::make_shared<const json>(deployment);
+  runtime::ReconcileResult held = reconciler_->reconcile("prod/myapp");
+  EXPECT_EQ(held.kind, runtime::ReconcileResult::Kind::RequeueAfter);
+  EXPECT_EQ(held.requeue_after, 1500ms);
+  EXPECT_EQ(FakeWriter::count(writer_.take(), "status"), 0u);
+  // After the window the waiting change goes.
+  clock_.advance(1500ms);
+  EXPECT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  auto calls = writer_.take();
+  EXPECT_EQ(FakeWriter::count(calls, "status"), 1u);
+  store_writes(calls);
+  // Unchanged: nothing, however long after.
+  clock_.advance(10s);
+  reconciler_->reconcile("prod/myapp");
+  EXPECT_TRUE(writer_.take().empty());
+}
+
+}  // namespace
+}  // namespace app
