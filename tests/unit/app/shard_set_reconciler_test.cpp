@@ -275,9 +275,9 @@ TEST_F(ReconcilerTest, ARemovedShardsChildrenAreDeletedWithTheirUidAsPreconditio
 TEST_F(ReconcilerTest, StatusIsWrittenOnlyWhenItChangedAndAtMostOncePerSettleWindow) {
   converge();
   // A status write just went (the window starts now); a Deployment's status then moves.
-  json deployment = *inputs_.objects.at("Deployment/prod/myapp-shard-1");
-  deployment["status"]["availableReplicas"] = 0;
-  inputs_.objects["Deployment/prod/myapp-shard-1"] = std::make_shared<const json>(deployment);
+  json first = *inputs_.objects.at("Deployment/prod/myapp-shard-1");
+  first["status"]["availableReplicas"] = 0;
+  inputs_.objects["Deployment/prod/myapp-shard-1"] = std::make_shared<const json>(first);
   reconciler_->reconcile("prod/myapp");
   store_writes(writer_.take());
   // Deployments' status moves within the window: the status write waits.
