@@ -13,17 +13,8 @@
 namespace itest {
 namespace {
 
-class OperatorTest : public ::testing::Test {
+class OperatorTest : public OperatorSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!cluster_available()) return;
-    ASSERT_TRUE(install_crd());
-  }
-
-  void SetUp() override {
-    if (!cluster_available()) GTEST_SKIP() << "no cluster (KUBECONFIG unset)";
-  }
-
   static std::string config_hash(const std::string& ns, const std::string& deployment) {
     json d = get_object(kube::kDeployments, ns, deployment);
     if (d.is_null()) return "";

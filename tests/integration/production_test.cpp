@@ -135,17 +135,7 @@ std::string scheduling_trouble(const std::string& ns) {
 // PVC was still unbound for a minute or more (see the report of issue 6).
 constexpr auto kPodsReadyTimeout = 240s;
 
-class ProductionTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!cluster_available()) return;
-    ASSERT_TRUE(install_crd());
-  }
-
-  void SetUp() override {
-    if (!cluster_available()) GTEST_SKIP() << "no cluster (KUBECONFIG unset)";
-  }
-};
+class ProductionTest : public OperatorSuite {};
 
 TEST_F(ProductionTest, OneLeaderReconcilesAndFailsOverOnKillAndOnRelease) {
   TestNamespace ns("leader");

@@ -12,15 +12,8 @@
 namespace itest {
 namespace {
 
-class SecretsTest : public ::testing::Test {
+class SecretsTest : public OperatorSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!cluster_available()) return;
-    ASSERT_TRUE(install_crd());
-  }
-  void SetUp() override {
-    if (!cluster_available()) GTEST_SKIP() << "no cluster (KUBECONFIG unset)";
-  }
   static double fetches(const OperatorProcess& op) {
     return op.metric("electric_operator_referenced_secret_fetches_total");
   }

@@ -110,6 +110,19 @@ std::string repo_file(const std::string& relative);
 std::string base64(const std::string& bytes);
 // Applies the CRD from crds/ and waits until it is Established.
 bool install_crd();
+
+// A suite of tests that run operators against the cluster: installs the CRD
+// once, and skips every test when there is no cluster.
+class OperatorSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!cluster_available()) return;
+    ASSERT_TRUE(install_crd());
+  }
+  void SetUp() override {
+    if (!cluster_available()) GTEST_SKIP() << "no cluster (KUBECONFIG unset)";
+  }
+};
 // Creates or replaces Secret `name` with `data` (plain values, encoded here).
 void put_secret(const std::string& ns, const std::string& name,
                 const std::map<std::string, std::string>& data);
