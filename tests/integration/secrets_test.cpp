@@ -129,3 +129,29 @@ TEST_F(SecretsTest, AnApiSecretMadeBySomeoneElseIsLabelledAndKeptAsItIs) {
 
 }  // namespace
 }  // namespace itest
+
+namespace itest {
+namespace {
+
+// A set applied right after its Secrets (one kubectl apply of both): its
+// first reconcile must already read them. It once ran before the set's
+// references were registered and reported SecretNotFound for every shard.
+TEST_F(SecretsTest, ASetCreatedWithItsSecretsNeverReportsThemMissing) {
+  TestNamespace ns("together");
+  OperatorProcess op({"--namespace", ns.name()});
+  constexpr int kShards = 100;  // the race needs a set this size to show here
+  for (int i = 0; i < kShards; ++i) put_secret(ns.name(), "pg-" + std::to_string(i), {{"url", pg_url(i)}});
+  apply_set(shard_set(ns.name(), "t", kShards));
+  const std::string last = "t-shard-" + std::to_string(kShards - 1);
+  ASSERT_TRUE(eventually([&] { return !get_object(kube::kDeployments, ns.name(), last).is_null(); }, 120s))
+      << op.log_tail();
+  std::this_thread::sleep_for(2s);  // Events are written after the reconcile's applies
+  kube::ListOptions o;
+  o.field_selector = "involvedObject.name=t,reason=SecretNotFound";
+  auto list = client().list(kube::kEvents, ns.name(), o);
+  ASSERT_TRUE(list.ok()) << list.error().describe();
+  EXPECT_TRUE(list.value().items.empty()) << list.value().items.size() << " SecretNotFound Events";
+}
+
+}  // namespace
+}  // namespace itest
