@@ -3,6 +3,7 @@
 #include "app/drift.h"
 #include "base/json_pointer.h"
 #include "electric/constants.h"
+#include "electric/live_facts.h"
 #include "electric/digest.h"
 #include "runtime/clock.h"
 #include "runtime/list_watch.h"
@@ -64,23 +65,6 @@ class SecretMetadataListWatcher final : public runtime::ListWatcher {
   std::string ns_;
 };
 
-// The Electric container's env var naming its stream, in its own path: what
-// electric::deployment_facts reads of a removed shard's Deployment.
-json stream_id_env(const json& deployment) {
-  const json::json_pointer containers("/spec/template/spec/containers");
-  if (!deployment.contains(containers) || !deployment[containers].is_array()) return nullptr;
-  for (const json& c : deployment[containers]) {
-    if (!c.is_object() || c.value("name", "") != electric::kContainerName || !c.contains("env") ||
-        !c["env"].is_array())
-      continue;
-    for (const json& e : c["env"]) {
-      if (e.is_object() && e.value("name", "") == electric::kEnvReplicationStreamID)
-        return json::array({{{"name", c["name"]}, {"env", json::array({e})}}});
-    }
-  }
-  return nullptr;
-}
-
 // Deployment conditions cut to what deployment_facts reads.
 json decisive_conditions(const json& deployment) {
   const json::json_pointer conditions("/status/conditions");
@@ -125,8 +109,11 @@ json project_deployment(const json& deployment) {
   json out = project_child(deployment, facts);
   json conditions = decisive_conditions(deployment);
   if (!conditions.empty()) out["status"]["conditions"] = std::move(conditions);
-  json env = stream_id_env(deployment);
-  if (!env.is_null()) out["spec"]["template"]["spec"]["containers"] = std::move(env);
+  // The stream ID env var, in its own path: what deployment_facts reads of a
+  // removed shard's Deployment.
+  if (const json* env = electric::electric_env_entry(deployment, electric::kEnvReplicationStreamID))
+    out["spec"]["template"]["spec"]["containers"] =
+        json::array({{{"name", electric::kContainerName}, {"env", json::array({*env})}}});
   return out;
 }
 

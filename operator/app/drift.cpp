@@ -175,18 +175,17 @@ std::string owned_fields_digest(const json& fields) {
   if (fields.is_object()) {
     for (const auto& [key, child] : fields.items()) {
       if (key == "apiVersion" || key == "kind") continue;
+      json identity_dropped;
+      const json* member = &child;
       if (key == "metadata" && child.is_object()) {
-        json meta = child;
-        meta.erase("name");
-        meta.erase("namespace");
-        if (adds_nothing(meta)) continue;
-        append_text(text, 'k', key);
-        append_normal_form(text, meta, false);
-        continue;
+        identity_dropped = child;
+        identity_dropped.erase("name");
+        identity_dropped.erase("namespace");
+        member = &identity_dropped;
       }
-      if (adds_nothing(child)) continue;
+      if (adds_nothing(*member)) continue;
       append_text(text, 'k', key);
-      append_normal_form(text, child, false);
+      append_normal_form(text, *member, false);
     }
   }
   text += '}';

@@ -18,23 +18,21 @@ int64_t int_at(const json& obj, const char* a, const char* b = nullptr) {
   return v->is_number_integer() ? v->get<int64_t>() : 0;
 }
 
-// The literal value of env var `name` of the Electric container.
-std::optional<std::string> electric_env_value(const json& deployment, std::string_view name) {
+}  // namespace
+
+const json* electric_env_entry(const json& deployment, std::string_view name) {
   const json::json_pointer containers("/spec/template/spec/containers");
   if (!deployment.is_object() || !deployment.contains(containers) || !deployment[containers].is_array())
-    return std::nullopt;
+    return nullptr;
   for (const auto& c : deployment[containers]) {
     if (!c.is_object() || c.value("name", "") != kContainerName || !c.contains("env") || !c["env"].is_array())
       continue;
     for (const auto& e : c["env"]) {
-      if (e.is_object() && e.value("name", "") == name && e.contains("value") && e["value"].is_string())
-        return e["value"].get<std::string>();
+      if (e.is_object() && e.value("name", "") == name) return &e;
     }
   }
-  return std::nullopt;
+  return nullptr;
 }
-
-}  // namespace
 
 DeploymentFacts deployment_facts(const json& deployment) {
   DeploymentFacts facts;
@@ -66,7 +64,9 @@ DeploymentFacts deployment_facts(const json& deployment) {
         facts.replica_failure = text("message").empty() ? text("reason") : text("message");
     }
   }
-  facts.replication_stream_id = electric_env_value(deployment, kEnvReplicationStreamID);
+  const json* stream_id = electric_env_entry(deployment, kEnvReplicationStreamID);
+  if (stream_id && stream_id->contains("value") && (*stream_id)["value"].is_string())
+    facts.replication_stream_id = (*stream_id)["value"].get<std::string>();
   return facts;
 }
 

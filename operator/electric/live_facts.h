@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +39,8 @@ struct DeploymentFacts {
 };
 // Reads those facts from a Deployment object; null or non-object = missing.
 DeploymentFacts deployment_facts(const nlohmann::json& deployment);
+// The env entry `name` of the Deployment's Electric container; null when absent.
+const nlohmann::json* electric_env_entry(const nlohmann::json& deployment, std::string_view name);
 
 // What the reconciler saw of a shard's PVC.
 struct PvcFacts {
