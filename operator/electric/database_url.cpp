@@ -7,7 +7,7 @@
 namespace electric {
 namespace {
 
-using Parsed = Expected<DatabaseURL, std::string>;
+using Parsed = base::Expected<DatabaseURL, std::string>;
 
 // The reason alone: the caller says which URL it was and that it is not
 // valid, so the message does not say it twice.

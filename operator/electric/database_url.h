@@ -12,7 +12,7 @@
 #include <string_view>
 #include <tuple>
 
-#include "electric/expected.h"
+#include "base/expected.h"
 
 namespace electric {
 
@@ -51,7 +51,7 @@ struct DatabaseURL {
 // is not a number between 1 and 65535". It is the reason only: the caller
 // names the URL ("the database URL in Secret \"pg\" key \"url\" is not
 // valid: " + error), so the message says "invalid" once.
-Expected<DatabaseURL, std::string> parse_database_url(std::string_view url);
+base::Expected<DatabaseURL, std::string> parse_database_url(std::string_view url);
 
 // The redacted form when `url` parses, else "<invalid database URL>": safe for
 // any message.

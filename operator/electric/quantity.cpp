@@ -20,13 +20,13 @@ Int pow10(int n) {
   return r;
 }
 
-Expected<Quantity, std::string> fail(std::string why) {
-  return Expected<Quantity, std::string>::failure(std::move(why));
+base::Expected<Quantity, std::string> fail(std::string why) {
+  return base::Expected<Quantity, std::string>::failure(std::move(why));
 }
 
 }  // namespace
 
-Expected<Quantity, std::string> parse_quantity(std::string_view text) {
+base::Expected<Quantity, std::string> parse_quantity(std::string_view text) {
   const std::string kGrammar =
       "a quantity is a number with an optional suffix, e.g. 10Gi, 500Mi, 1.5G or 1e9";
   if (text.empty()) return fail("is empty; " + kGrammar);

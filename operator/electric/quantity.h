@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "electric/expected.h"
+#include "base/expected.h"
 
 namespace electric {
 
@@ -32,6 +32,6 @@ struct Quantity {
 // fraction, then one suffix: binary (Ki Mi Gi Ti Pi Ei), decimal (n u m "" k
 // M G T P E) or an exponent (e3, E-2). The error says what is wrong in words
 // a user understands; values beyond 2^63 units are refused as too large.
-Expected<Quantity, std::string> parse_quantity(std::string_view text);
+base::Expected<Quantity, std::string> parse_quantity(std::string_view text);
 
 }  // namespace electric

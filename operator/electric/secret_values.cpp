@@ -18,8 +18,8 @@ SecretLookup lookup_secret_key(const nlohmann::json& secret, const std::string& 
   return SecretLookup::found(std::move(*decoded));
 }
 
-Expected<std::string, std::string> read_secret_key(const SecretKeyRef& ref, const SecretReader& read) {
-  using Out = Expected<std::string, std::string>;
+base::Expected<std::string, std::string> read_secret_key(const SecretKeyRef& ref, const SecretReader& read) {
+  using Out = base::Expected<std::string, std::string>;
   SecretLookup got = read(ref);
   switch (got.state) {
     case SecretLookup::State::Found: return std::move(got.value);
@@ -30,9 +30,9 @@ Expected<std::string, std::string> read_secret_key(const SecretKeyRef& ref, cons
   return Out::failure(secret_not_found_message(ref));
 }
 
-Expected<std::string, std::string> resolve_api_secret(const ShardSet& set, const SecretReader& read,
+base::Expected<std::string, std::string> resolve_api_secret(const ShardSet& set, const SecretReader& read,
                                                       const std::optional<std::string>& generated) {
-  using Out = Expected<std::string, std::string>;
+  using Out = base::Expected<std::string, std::string>;
   if (set.spec.api_secret_ref) return read_secret_key(*set.spec.api_secret_ref, read);
   if (generated) return *generated;
   return Out::failure("Secret \"" + api_secret_name(set.name) +
@@ -40,9 +40,9 @@ Expected<std::string, std::string> resolve_api_secret(const ShardSet& set, const
                       "does not exist yet; the operator creates it");
 }
 
-Expected<ShardSecretValues, std::string> resolve_shard_secret_values(
-    const Shard& shard, const SecretReader& read, const Expected<std::string, std::string>& api_secret) {
-  using Out = Expected<ShardSecretValues, std::string>;
+base::Expected<ShardSecretValues, std::string> resolve_shard_secret_values(
+    const Shard& shard, const SecretReader& read, const base::Expected<std::string, std::string>& api_secret) {
+  using Out = base::Expected<ShardSecretValues, std::string>;
   ShardSecretValues values;
   auto url = read_secret_key(shard.database_url_secret_ref, read);
   if (!url) return Out::failure(url.error());

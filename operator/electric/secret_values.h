@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "electric/expected.h"
+#include "base/expected.h"
 #include "electric/render.h"
 #include "electric/shard_set.h"
 
@@ -47,18 +47,18 @@ SecretLookup lookup_secret_key(const nlohmann::json& secret, const std::string& 
 // (secret_not_found_message, secret_key_missing_message or
 // secret_not_base64_message, status.h). All three keep the contract's reason
 // SecretNotFound; the message tells them apart.
-Expected<std::string, std::string> read_secret_key(const SecretKeyRef& ref, const SecretReader& read);
+base::Expected<std::string, std::string> read_secret_key(const SecretKeyRef& ref, const SecretReader& read);
 
 // ELECTRIC_SECRET for every shard of the set: apiSecretRef's value when set;
 // otherwise `generated` (S-api-secret's value, which the reconciler creates
 // before planning), or a message saying it does not exist yet.
-Expected<std::string, std::string> resolve_api_secret(const ShardSet& set, const SecretReader& read,
+base::Expected<std::string, std::string> resolve_api_secret(const ShardSet& set, const SecretReader& read,
                                                       const std::optional<std::string>& generated);
 
 // DATABASE_URL (databaseURLSecretRef), the pooled URL when the shard
 // references one, and ELECTRIC_SECRET from `api_secret`. The first missing
 // Secret or key, in that order, is the error.
-Expected<ShardSecretValues, std::string> resolve_shard_secret_values(
-    const Shard& shard, const SecretReader& read, const Expected<std::string, std::string>& api_secret);
+base::Expected<ShardSecretValues, std::string> resolve_shard_secret_values(
+    const Shard& shard, const SecretReader& read, const base::Expected<std::string, std::string>& api_secret);
 
 }  // namespace electric

@@ -14,6 +14,8 @@
 #include <utility>
 #include <variant>
 
+#include "base/expected.h"
+
 namespace kube {
 
 struct Error {
@@ -50,22 +52,10 @@ struct Error {
   std::string describe() const;
 };
 
-// A value or an Error. Result<void> is spelled Result<std::monostate>.
+// A value or an Error (base::Expected, the one result type of every layer).
+// Result<void> is spelled Result<std::monostate>.
 template <class T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  explicit operator bool() const { return ok(); }
-  const T& value() const& { return std::get<T>(v_); }
-  T& value() & { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  const Error& error() const { return std::get<Error>(v_); }
-
- private:
-  std::variant<T, Error> v_;
-};
+using Result = base::Expected<T, Error>;
 
 using Done = Result<std::monostate>;
 inline Done ok() { return Done(std::monostate{}); }

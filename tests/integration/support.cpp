@@ -105,7 +105,9 @@ TestNamespace::TestNamespace(const std::string& prefix) : name_(prefix + "-" + r
 
 TestNamespace::~TestNamespace() {
   if (std::getenv("EO_KEEP_NAMESPACES")) return;
-  client().remove(kube::kNamespaces, "", name_);
+  // Best effort from a destructor: a namespace left behind is only clutter
+  // (and EO_KEEP_NAMESPACES keeps them on purpose).
+  (void)client().remove(kube::kNamespaces, "", name_);
 }
 
 int free_port() {

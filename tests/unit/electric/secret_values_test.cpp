@@ -26,7 +26,7 @@ class SecretValuesTest : public ::testing::Test {
       return it == secrets_.end() ? SecretLookup{} : lookup_secret_key(it->second, ref.key);
     };
   }
-  Expected<ShardSecretValues, std::string> resolve(const ShardSet& set, const Shard& shard,
+  base::Expected<ShardSecretValues, std::string> resolve(const ShardSet& set, const Shard& shard,
                                                    std::optional<std::string> generated = std::nullopt) {
     return resolve_shard_secret_values(shard, reader(), resolve_api_secret(set, reader(), generated));
   }

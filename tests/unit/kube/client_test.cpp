@@ -567,7 +567,7 @@ TEST_F(ClientTest, TheObserverSeesWatches) {
   });
   fake->stream({});
   Cancellation cancel;
-  client.watch(kConfigMaps, "", {}, [](const WatchEvent&) { return true; }, cancel);
+  EXPECT_TRUE(client.watch(kConfigMaps, "", {}, [](const WatchEvent&) { return true; }, cancel).ok());
   EXPECT_EQ(observed, 1);
   EXPECT_EQ(fake->last().path_and_query,
             "/api/v1/configmaps?watch=1&allowWatchBookmarks=true&timeoutSeconds=290");
