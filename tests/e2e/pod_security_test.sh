@@ -71,6 +71,31 @@ start_operator() {
   await_readyz "$OPERATOR_PID" "http://127.0.0.1:$health_port" "$log" || { stop_operator; return 1; }
 }
 
+# operator_started DESCRIPTION LOG [run flags...]: start_operator in this
+# shell and report it. Not through check: its command substitution would set
+# OPERATOR_PID in a subshell, stop_operator would stop nothing, and the old
+# operator would go on reconciling beside the next one at another level.
+operator_started() {
+  local description="$1"; shift
+  local running
+  if ! start_operator "$@"; then
+    fail "$description"
+    tail -n 20 "$1" | sed 's/^/       /'
+    return 1
+  fi
+  running="$(operators_running)"
+  if [ "$running" = 1 ]; then
+    pass "$description, the only one of this test running"
+  else
+    fail "$description, but $running operators of this test are running"
+    return 1
+  fi
+}
+
+# How many operators of this test are running: one after a start, none after
+# a stop, or two would race to write the same status.
+operators_running() { pgrep -fc -- "^$BINARY run --namespace $NS " || true; }
+
 stop_operator() {
   [ -z "$OPERATOR_PID" ] && return 0
   kill -TERM "$OPERATOR_PID" 2>/dev/null
@@ -133,7 +158,7 @@ pods_locked_down() {
   [ "$verdict" = "[true]" ] || { echo "pods locked down: $verdict"; return 1; }
 }
 
-if check "operator started (default --max-pod-security-level)" start_operator "$WORK/operator.log"; then
+if operator_started "operator started (default --max-pod-security-level)" "$WORK/operator.log"; then
   if wait_until "$TIMEOUT" sample_ready; then
     pass "the sample set is Ready under baseline: $(status_of myapp)"
   else
@@ -178,8 +203,8 @@ EOF
   stop_operator
 
   # --- lifted: the operator creates it, the namespace's admission refuses the pod -----
-  if check "operator restarted with --max-pod-security-level=privileged" \
-       start_operator "$WORK/operator-privileged.log" --max-pod-security-level=privileged; then
+  if operator_started "operator restarted with --max-pod-security-level=privileged" \
+        "$WORK/operator-privileged.log" --max-pod-security-level=privileged; then
     check "the Deployment is created" wait_until "$TIMEOUT" k get deployment priv-shard-0 -n "$NS"
     admission_refused() {
       k get deployment priv-shard-0 -n "$NS" \
@@ -204,7 +229,7 @@ EOF
 fi
 
 # --- the optional NetworkPolicy ---------------------------------------------------
-if check "operator started again (default level)" start_operator "$WORK/operator-np.log"; then
+if operator_started "operator started again (default level)" "$WORK/operator-np.log"; then
   check "networkPolicy enabled on the sample set" k patch ess myapp -n "$NS" --type merge \
     -p '{"spec":{"networkPolicy":{"enabled":true,"from":[{"podSelector":{"matchLabels":{"app":"api"}}}]}}}'
   check "NetworkPolicy myapp-network-policy is created" wait_until 60 k get networkpolicy myapp-network-policy -n "$NS"
@@ -255,8 +280,8 @@ spec:
       fsGroupChangePolicy: OnRootMismatch
 YAML
 check "a set with the README's non-root recipe applied" k apply -f "$WORK/nonroot.yaml"
-if check "operator started with --max-pod-security-level=restricted" \
-     start_operator "$WORK/operator-restricted.log" --namespace "$NS_RESTRICTED" --max-pod-security-level=restricted; then
+if operator_started "operator started with --max-pod-security-level=restricted" \
+      "$WORK/operator-restricted.log" --namespace "$NS_RESTRICTED" --max-pod-security-level=restricted; then
   nonroot_ready() {
     [ "$(k get ess nonroot -n "$NS_RESTRICTED" -o jsonpath='{.status.readyShards}/{.status.shardCount}')" = 1/1 ]
   }
