@@ -120,6 +120,8 @@ std::string format_json_line(const std::string& ts, const std::string& level,
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::optional<LogFields> current_log_fields() { return current_fields; }
+
 LogContext::LogContext(LogFields fields) : previous_(current_fields) {
   current_fields = std::move(fields);
 }

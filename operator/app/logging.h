@@ -32,6 +32,10 @@ struct LogFields {
   std::string reconcile_id;
 };
 
+// The fields of this thread's innermost LogContext, if any: for a helper
+// thread that works for it.
+std::optional<LogFields> current_log_fields();
+
 // Attaches fields to every line logged on this thread while it lives.
 class LogContext {
  public:

@@ -27,7 +27,8 @@ const CommandHelp& run_help() {
       R"(  --kubeconfig PATH                  kubeconfig to use (default: $KUBECONFIG,
                                      in-cluster service account, ~/.kube/config)
   --namespace NS                     watch only NS; repeatable (default: all)
-  --concurrency N                    reconciles in parallel (default 4)
+  --concurrency N                    reconciles in parallel, and applies of
+                                     one kind within a reconcile (default 4)
   --cluster-domain DOMAIN            for shard URLs (default cluster.local)
   --max-pod-security-level LEVEL     privileged|baseline|restricted: the Pod
                                      Security profile every Electric pod must

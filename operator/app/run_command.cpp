@@ -328,6 +328,8 @@ int serve(const RunOptions& options) {
   ReconcilerOptions reconciler_options;
   reconciler_options.cluster_domain = options.cluster_domain;
   reconciler_options.max_pod_security_level = options.max_pod_security_level;
+  reconciler_options.apply_concurrency = static_cast<size_t>(options.concurrency);
+  reconciler_options.parsed_sets = std::make_shared<ParsedSets>();
   CachedInputs reconciler_inputs(caches);
   ShardSetReconciler reconciler(*client, reconciler_inputs, events, reconciler_options);
 
@@ -360,7 +362,7 @@ int serve(const RunOptions& options) {
   // Sets, the operator's Secrets and referenced Secrets: each change wakes
   // only the sets it touches. Declared after the controller, so it is gone
   // (and wakes stop) before the controller is.
-  auto set_events = wire_shard_set_events(caches, controller, registry);
+  auto set_events = wire_shard_set_events(caches, *reconciler_options.parsed_sets, controller, registry);
   const std::string set_label(electric::kLabelShardSet);
   for (KindCache* kind : {&caches.deployments, &caches.services, &caches.pvcs, &caches.configmaps,
                           &caches.networkpolicies}) {

@@ -16,8 +16,8 @@ std::string key_of(const json& object) {
 
 }  // namespace
 
-std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, runtime::Controller& controller,
-                                                      runtime::Registry& registry) {
+std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, ParsedSets& parsed,
+                                                      runtime::Controller& controller, runtime::Registry& registry) {
   auto events = std::make_unique<ShardSetEvents>(caches);
   ReferencedSecrets& refs = caches.referenced_secrets;
   refs.set_fetch_counter(&registry
@@ -41,15 +41,14 @@ std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, runtime::C
     // for every shard, measured on a 512-shard set created with its Secrets).
     // Claims and references come from spec and creationTimestamp only:
     // status writes (same generation) change neither.
-    sets->add_handler([&refs](const runtime::Projection& before, const runtime::Projection& after) {
+    sets->add_handler([&refs, &parsed](const runtime::Projection& before, const runtime::Projection& after) {
       const json::json_pointer generation("/metadata/generation");
       if (before && after && before->value(generation, 0) == after->value(generation, 0)) return;
       if (!after) {
         refs.on_set(key_of(*before), nullptr);
         return;
       }
-      electric::ParsedShardSet parsed = electric::parse_shard_set(*after);
-      refs.on_set(key_of(*after), &parsed);
+      refs.on_set(key_of(*after), parsed.get(*after).get());
     });
     controller.watch_primary(*sets);
   }

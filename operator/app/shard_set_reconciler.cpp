@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/drift.h"
+#include "app/logging.h"
 #include "base/json_pointer.h"
 #include "electric/constants.h"
 #include "electric/digest.h"
@@ -15,6 +16,7 @@
 #include "electric/naming.h"
 #include "electric/render.h"
 #include "electric/stream_conflict.h"
+#include "runtime/parallel.h"
 
 namespace app {
 
@@ -82,6 +84,7 @@ ShardSetReconciler::ShardSetReconciler(kube::ObjectWriter& client, const Reconci
       inputs_(inputs),
       events_(events),
       options_(std::move(options)),
+      parsed_sets_(options_.parsed_sets ? options_.parsed_sets : std::make_shared<ParsedSets>()),
       settle_(options_.clock ? *options_.clock : runtime::system_clock(), options_.summary_settle_window) {
   if (!options_.now) options_.now = rfc3339_now;
   if (!options_.random_bytes) {
@@ -136,25 +139,54 @@ bool ShardSetReconciler::cached_as_applied(const std::string& ns, const json& de
   return live && already_applied(desired, *live);
 }
 
-int ShardSetReconciler::apply_child(const std::string& ns, const json& desired,
-                                    const runtime::ObjectReference& set_ref, std::vector<std::string>& errors) {
+std::optional<std::string> ShardSetReconciler::apply_child(const std::string& ns, const json& desired,
+                                                           const runtime::ObjectReference& set_ref) {
   const std::string kind = desired.value("kind", "");
   const std::string child_name = desired["metadata"].value("name", "");
   auto applied = client_.apply(*child_resource(kind), ns, child_name, desired);
   if (applied.ok()) {
     learn_normal_form(desired, applied.value());
-    return 1;
+    return std::nullopt;
   }
-  errors.push_back("apply " + kind + " " + child_name + ": " + applied.error().describe());
   events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed", kind + " " + child_name + ": " +
                                                                           applied.error().message);
-  return 1;
+  return "apply " + kind + " " + child_name + ": " + applied.error().describe();
+}
+
+int ShardSetReconciler::apply_children(const std::string& ns, const std::vector<const json*>& bodies,
+                                       const runtime::ObjectReference& set_ref, std::vector<std::string>& errors) {
+  const std::optional<LogFields> log_fields = current_log_fields();
+  std::mutex errors_mu;
+  for (size_t begin = 0, end = 0; begin < bodies.size(); begin = end) {
+    const std::string kind = bodies[begin]->value("kind", "");
+    for (end = begin + 1; end < bodies.size() && bodies[end]->value("kind", "") == kind;) ++end;
+    runtime::parallel_for(end - begin, options_.apply_concurrency, [&](size_t i) {
+      std::optional<LogContext> context;
+      if (log_fields) context.emplace(*log_fields);  // a helper thread logs as the reconcile does
+      if (auto error = apply_child(ns, *bodies[begin + i], set_ref)) {
+        std::lock_guard<std::mutex> lock(errors_mu);
+        errors.push_back(std::move(*error));
+      }
+    });
+  }
+  return static_cast<int>(bodies.size());
 }
 
 bool ShardSetReconciler::already_applied(const json& desired, const json& live) const {
-  auto digest = live.find(kOwnedDigestField);
-  if (digest == live.end() || !digest->is_string()) return owned_fields_match(comparable(desired), live);
-  return normal_forms_.same(owned_fields_digest(desired), digest->get<std::string>());
+  if (!live.contains(kOwnedDigestField)) return owned_fields_match(comparable(desired), live);
+  return carries_digest(owned_fields_digest(desired), live);
+}
+
+bool ShardSetReconciler::carries_digest(const std::string& digest, const json& live) const {
+  auto stored = live.find(kOwnedDigestField);
+  return stored != live.end() && stored->is_string() && normal_forms_.same(digest, stored->get<std::string>());
+}
+
+std::shared_ptr<electric::RenderMemo> ShardSetReconciler::render_memo(const std::string& key) {
+  std::lock_guard<std::mutex> lock(memos_mu_);
+  auto& memo = memos_[key];
+  if (!memo) memo = std::make_shared<electric::RenderMemo>(owned_fields_digest);
+  return memo;
 }
 
 void ShardSetReconciler::learn_normal_form(const json& desired, const json& applied) {
@@ -191,8 +223,10 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const std::string name = key.substr(slash + 1);
   runtime::Projection object = inputs_.shard_set(ns, name);
   if (!object) {
-    parsed_sets_.forget(key);
+    parsed_sets_->forget(key);
     settle_.forget(key);
+    std::lock_guard<std::mutex> lock(memos_mu_);
+    memos_.erase(key);
     return runtime::ReconcileResult::done();  // deleted: children go by GC
   }
   // Until every referenced Secret has been read once, stream claims are
@@ -201,7 +235,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   // Its Secrets are being read; the read wakes it (no false SecretNotFound).
   if (inputs_.waiting_for_references(key)) return runtime::ReconcileResult::done();
 
-  const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_.get(*object);
+  const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_->get(*object);
   const electric::ParsedShardSet& parsed = *parsed_set;
   const electric::ShardSet& set = parsed.set;
   if (set.being_deleted) return runtime::ReconcileResult::done();
@@ -238,20 +272,21 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     if (cached.kind == "PersistentVolumeClaim") observed.pvcs[child_name] = electric::pvc_facts(child);
   }
   observed.stream_conflicts = inputs_.stream_conflicts(key);
+  observed.child_current = [&](const std::string& kind, const std::string& child_name, const std::string& digest) {
+    runtime::Projection live = inputs_.child(kind, ns, child_name);
+    return live && carries_digest(digest, *live);
+  };
 
   const json previous_status = object->value("status", json());
-  electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status);
+  electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status, render_memo(key).get());
 
-  int writes = 0;
   // The routing ConfigMap goes with the status, at most once per settle window.
-  std::vector<const json*> summary_applies;
+  std::vector<const json*> child_applies, summary_applies;
   for (const json& desired : plan.apply) {
-    if (desired.value("kind", "") == "ConfigMap") {
-      if (!cached_as_applied(ns, desired)) summary_applies.push_back(&desired);
-      continue;
-    }
-    if (!cached_as_applied(ns, desired)) writes += apply_child(ns, desired, set_ref, errors);
+    if (cached_as_applied(ns, desired)) continue;
+    (desired.value("kind", "") == "ConfigMap" ? summary_applies : child_applies).push_back(&desired);
   }
+  int writes = apply_children(ns, child_applies, set_ref, errors);
   for (const electric::Removal& removal : plan.remove) {
     kube::DeleteOptions options;
     options.precondition_uid = removal.uid;
@@ -274,7 +309,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   runtime::Duration settle_wait = runtime::Duration::zero();
   if (status_changed || !summary_applies.empty()) settle_wait = settle_.admit(key);
   if (settle_wait == runtime::Duration::zero()) {
-    for (const json* desired : summary_applies) writes += apply_child(ns, *desired, set_ref, errors);
+    writes += apply_children(ns, summary_applies, set_ref, errors);
     if (status_changed) {
       auto written = client_.merge_patch(kShardSets, ns, name, json{{"status", plan.status}}, "status");
       ++writes;

@@ -37,6 +37,12 @@ struct ReconcilerOptions {
   // While shards change one after another, a set's status and routing
   // ConfigMap are written at most once per window (the first at once).
   runtime::Duration summary_settle_window = std::chrono::seconds(2);
+  // Applies of one kind that one reconcile makes at once (a 512-shard set's
+  // first reconcile applies 2,048 children).
+  size_t apply_concurrency = 1;
+  // Shared with the sets' event handler, so that a set is parsed once per
+  // resourceVersion; the reconciler makes its own when none is given.
+  std::shared_ptr<ParsedSets> parsed_sets;
 };
 
 // Digests of apply bodies whose result the API server stored in another
@@ -68,11 +74,20 @@ class ShardSetReconciler {
   kube::Result<std::string> ensure_api_secret(const electric::ShardSet& set);
   // Does the cache hold `desired`'s child as applied (or is it no kind we write)?
   bool cached_as_applied(const std::string& ns, const nlohmann::json& desired) const;
-  // Server-side applies `desired`; a failure goes to `errors` and an Event. The writes made (1).
-  int apply_child(const std::string& ns, const nlohmann::json& desired, const runtime::ObjectReference& set_ref,
-                  std::vector<std::string>& errors);
+  // Server-side applies `desired`; a failure is returned and goes to an Event.
+  std::optional<std::string> apply_child(const std::string& ns, const nlohmann::json& desired,
+                                         const runtime::ObjectReference& set_ref);
+  // Applies `bodies` (in plan order) kind after kind, what a pod mounts
+  // before its Deployment, up to apply_concurrency at once; failures go to
+  // `errors`. The writes made.
+  int apply_children(const std::string& ns, const std::vector<const nlohmann::json*>& bodies,
+                     const runtime::ObjectReference& set_ref, std::vector<std::string>& errors);
   // Does the cached `live` child already hold what `desired` applies?
   bool already_applied(const nlohmann::json& desired, const nlohmann::json& live) const;
+  // Does the cached `live` child carry the owned-fields digest `digest`?
+  bool carries_digest(const std::string& digest, const nlohmann::json& live) const;
+  // The set's RenderMemo, made on first use.
+  std::shared_ptr<electric::RenderMemo> render_memo(const std::string& key);
   // After an apply: remember when the stored object's normal form differs.
   void learn_normal_form(const nlohmann::json& desired, const nlohmann::json& applied);
 
@@ -81,8 +96,11 @@ class ShardSetReconciler {
   runtime::EventRecorder& events_;
   ReconcilerOptions options_;
   NormalForms normal_forms_;
-  ParsedSets parsed_sets_;
+  std::shared_ptr<ParsedSets> parsed_sets_;
   SettleWindow settle_;
+  // Per set key; one worker reconciles a key at a time, the lock guards the map.
+  std::mutex memos_mu_;
+  std::map<std::string, std::shared_ptr<electric::RenderMemo>> memos_;
 };
 
 // Cryptographically random bytes from OpenSSL (RAND_bytes); throws only if

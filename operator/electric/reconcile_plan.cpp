@@ -7,6 +7,7 @@
 #include "electric/config_hash.h"
 #include "electric/constants.h"
 #include "electric/database_url.h"
+#include "electric/digest.h"
 #include "electric/naming.h"
 #include "electric/quantity.h"
 #include "electric/render.h"
@@ -18,6 +19,8 @@ using nlohmann::json;
 
 namespace {
 
+const std::string kKindSecret = "Secret";
+const std::string kKindService = "Service";
 const std::string kKindDeployment = "Deployment";
 const std::string kKindPvc = "PersistentVolumeClaim";
 const std::string kKindConfigMap = "ConfigMap";
@@ -162,6 +165,53 @@ std::optional<std::string> pod_security_problem(const ShardSet& set, const Shard
          "\" profile (--max-pod-security-level)";
 }
 
+// Everything a shard's checks and children are derived from, as one digest:
+// its render key (the set and its entry), the level its pod must meet, and
+// its Secret values when they were read. Empty (never kept) without a key.
+std::string render_inputs(const ParsedShardSet& parsed, const Shard& shard, const ShardSecretValues* values,
+                          PodSecurityLevel level) {
+  auto key = parsed.render_keys.find(shard.name);
+  if (key == parsed.render_keys.end()) return "";
+  std::string text = key->second;
+  for (const std::string& part : {std::string(to_string(level)), std::string(values ? "values" : "no values")})
+    text.append(1, '\0').append(part);
+  if (values) {
+    for (const std::string& part : {values->database_url, values->electric_secret})
+      text.append(1, '\0').append(part);
+    if (values->pooled_database_url) text.append(1, '\0').append(*values->pooled_database_url);
+  }
+  return sha256_hex(text);
+}
+
+// The shard's checks, from the memo when its inputs are unchanged.
+const ShardRender& shard_render(RenderMemo& memo, const ParsedShardSet& parsed, const Shard& shard,
+                                const ShardSecretValues* values, PodSecurityLevel level) {
+  const std::string inputs = render_inputs(parsed, shard, values, level);
+  if (const ShardRender* kept = memo.find(shard.name, inputs)) return *kept;
+  ShardRender render;
+  render.inputs = inputs;
+  render.pod_security_problem = pod_security_problem(parsed.set, shard, level);
+  if (values) {
+    render.database_url_problem = database_url_problem(shard, *values);
+    render.config_hash = compute_config_hash(parsed.set, shard, *values);
+  }
+  return memo.keep(shard.name, render);
+}
+
+// Appends the shard's child KIND/NAME, rendered, to `out`, unless the memo
+// holds the digest of its last render for these inputs and the live child
+// carries it.
+template <typename Render>
+void render_unless_current(RenderMemo& memo, const Observed& observed, const std::string& shard,
+                           const std::string& kind, const std::string& name, std::vector<json>& out,
+                           const Render& render) {
+  const std::string* digest = memo.digest(shard, kind);
+  if (digest && observed.child_current && observed.child_current(kind, name, *digest)) return;
+  json body = render();
+  if (!digest) memo.remember(shard, kind, body);
+  out.push_back(std::move(body));
+}
+
 }  // namespace
 
 std::vector<ClaimSource> claim_sources(const ParsedShardSet& parsed) {
@@ -198,7 +248,9 @@ std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
 }
 
 Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
-                    const json& previous_status) {
+                    const json& previous_status, RenderMemo* kept) {
+  RenderMemo scratch;
+  RenderMemo& memo = kept ? *kept : scratch;
   const ShardSet& set = parsed.set;
   const std::vector<FieldError> set_wide = parsed.set_wide_errors();
   // A deleting set's children go by garbage collection; writing them would
@@ -222,19 +274,17 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     ShardFacts facts;
     facts.spec_errors = parsed.errors_for_shard(shard.name);
     std::optional<ShardSecretValues> values;
-    if (facts.spec_errors.empty())
-      facts.pod_security_problem = pod_security_problem(set, shard, observed.max_pod_security_level);
     if (facts.spec_errors.empty()) {
       auto resolved = resolve_shard_secret_values(shard, observed.read_secret, api_secret);
-      if (!resolved) {
-        facts.secret_problem = resolved.error();
-      } else {
-        values = std::move(resolved).value();
-        facts.database_url_problem = database_url_problem(shard, *values);
-        // What the pod template will carry: a live Deployment with another
-        // hash is not "updated" yet, whatever its replica counts say.
-        facts.desired_config_hash = compute_config_hash(set, shard, *values);
-      }
+      if (!resolved) facts.secret_problem = resolved.error();
+      else values = std::move(resolved).value();
+      const ShardRender& render =
+          shard_render(memo, parsed, shard, values ? &*values : nullptr, observed.max_pod_security_level);
+      facts.pod_security_problem = render.pod_security_problem;
+      facts.database_url_problem = render.database_url_problem;
+      // What the pod template will carry: a live Deployment with another
+      // hash is not "updated" yet, whatever its replica counts say.
+      facts.desired_config_hash = render.config_hash;
       auto conflict = observed.stream_conflicts.find({set.namespace_name, set.name, shard.name});
       if (conflict != observed.stream_conflicts.end()) facts.stream_conflict = conflict->second;
     }
@@ -259,11 +309,17 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
       continue;
     }
     if (runnable) {
-      secrets.push_back(render_shard_secret(set, shard, *values));
+      auto unless_current = [&](const std::string& kind, const std::string& name, std::vector<json>& out,
+                                const auto& render) {
+        render_unless_current(memo, observed, shard.name, kind, name, out, render);
+      };
+      unless_current(kKindSecret, child, secrets, [&] { return render_shard_secret(set, shard, *values); });
       // A shrink is refused: the PVC keeps its size and the pod keeps running on it.
-      if (!facts.storage_shrink) pvcs.push_back(render_pvc(set, shard, pvc_has_owner_reference(set, true)));
-      services.push_back(render_service(set, shard));
-      deployments.push_back(render_deployment(set, shard, *facts.desired_config_hash));
+      if (!facts.storage_shrink)
+        unless_current(kKindPvc, pvc_name, pvcs, [&] { return render_pvc(set, shard, pvc_has_owner_reference(set, true)); });
+      unless_current(kKindService, child, services, [&] { return render_service(set, shard); });
+      unless_current(kKindDeployment, child, deployments,
+                     [&] { return render_deployment(set, shard, *facts.desired_config_hash); });
     } else if (facts.stream_conflict) {
       // The shard lost its stream to an older set: its Electric must stop, or
       // two would consume one replication slot.
@@ -277,6 +333,8 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     // children as they are: a running Electric keeps serving on its last
     // good configuration until the input is fixed.
   }
+
+  memo.keep_only(in_spec);
 
   // Children of shards no longer in spec, and routing ConfigMaps under an
   // old name. Skipped while the spec is invalid: a shard the parser could not

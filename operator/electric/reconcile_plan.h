@@ -11,6 +11,7 @@
 //   if (plan.status != live status) write status;
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "electric/live_facts.h"
 #include "electric/pod_security.h"
+#include "electric/render_memo.h"
 #include "electric/secret_values.h"
 #include "electric/shard_set.h"
 #include "electric/status.h"
@@ -54,6 +56,11 @@ struct Observed {
   // --max-pod-security-level); a pod that does not is refused.
   PodSecurityLevel max_pod_security_level = kDefaultMaxPodSecurityLevel;
   std::string now;  // RFC 3339, for lastTransitionTime
+  // Whether the live child KIND/NAME already carries what a body of this
+  // RenderMemo digest applies. With a memo, a shard whose inputs did not
+  // change and whose children are current is not rendered, and its children
+  // are left out of Plan.apply; unset, every child is rendered.
+  std::function<bool(const std::string& kind, const std::string& name, const std::string& digest)> child_current;
 };
 
 struct Removal {
@@ -72,7 +79,8 @@ struct Plan {
   // Server-side-apply bodies in a safe order (what a pod mounts and reads
   // exists before its Deployment): Secrets, PVCs, retained PVCs losing their
   // ownerReference, the NetworkPolicy (when enabled), Services, Deployments,
-  // then the routing ConfigMap. Only
+  // then the routing ConfigMap. With a RenderMemo, a shard's child whose
+  // live object is current for unchanged inputs is left out. Only
   // shards that can run get children (not one whose pod breaks the Pod
   // Security level: it keeps what it has). Empty when paused, when the spec as a
   // whole is invalid, or when the set is being deleted.
@@ -111,7 +119,9 @@ std::optional<ShardIdentity> resolve_claim(const ClaimSource& source, const Secr
 
 // `previous_status` is the set's live status (null when none): conditions
 // keep their lastTransitionTime when their status is unchanged.
+// `memo` (optional, one per set) keeps each shard's checks and children's
+// digests for the next reconcile of the same set.
 Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
-                    const nlohmann::json& previous_status);
+                    const nlohmann::json& previous_status, RenderMemo* memo = nullptr);
 
 }  // namespace electric

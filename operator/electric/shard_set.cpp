@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "electric/digest.h"
 #include "electric/naming.h"
 #include "electric/quantity.h"
 
@@ -292,6 +293,16 @@ void check_secret_ref(Reader& r, const SecretKeyRef& ref, const std::string& pat
   if (ref.key.empty()) r.error(path + ".key", "is required", shard);
 }
 
+// What every shard's render reads of the object besides its own entry.
+std::string set_render_inputs(const json& metadata, const json& spec) {
+  json inputs = json::object();
+  for (const char* field : {"name", "namespace", "uid"})
+    if (auto it = metadata.find(field); it != metadata.end()) inputs["metadata"][field] = *it;
+  for (auto it = spec.begin(); it != spec.end(); ++it)
+    if (it.key() != "shards") inputs["spec"][it.key()] = it.value();
+  return inputs.dump();
+}
+
 }  // namespace
 
 ParsedShardSet parse_shard_set(const json& object) {
@@ -415,6 +426,7 @@ ParsedShardSet parse_shard_set(const json& object) {
     r.report_unknown(network_policy, "spec.networkPolicy");
   }
 
+  const std::string set_inputs = set_render_inputs(*metadata, *spec);
   json shards;
   if (r.read_array(*spec, "shards", "spec.shards", shards)) {
     for (std::size_t i = 0; i < shards.size(); ++i) {
@@ -429,6 +441,7 @@ ParsedShardSet parse_shard_set(const json& object) {
         if (!r.member(raw, "name")) r.error(path + ".name", "is required");
         continue;  // a shard without a name cannot be reported on by itself
       }
+      parsed.render_keys.emplace(name, sha256_hex(set_inputs + raw.dump()));
       s.shards.push_back(parse_shard(r, raw, path, name));
     }
   } else if (!r.member(*spec, "shards")) {

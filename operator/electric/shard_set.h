@@ -142,6 +142,12 @@ struct ParsedShardSet {
   // under strict field validation), so in a cluster they mean nothing; the
   // offline `render` reports them, since there a typo would vanish silently.
   std::vector<FieldError> unknown_fields;
+  // Per shard name (its first entry), a digest of all of the object that
+  // its children are rendered from: metadata name, namespace and uid, spec
+  // but the other shards. Equal keys and equal Secret values, equal children
+  // (RenderMemo); not a function of metadata.generation, so an edit to one
+  // shard leaves the others' keys as they were.
+  std::map<std::string, std::string> render_keys;
 
   bool ok() const { return errors.empty(); }
   // Any error not confined to one shard: the operator writes no child.

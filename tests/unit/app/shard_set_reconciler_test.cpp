@@ -4,6 +4,9 @@
 // (the AppliedFields tests in drift_test.cpp show the digests agree then).
 #include "app/shard_set_reconciler.h"
 
+#include <mutex>
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "../electric/fixtures.h"
@@ -92,36 +95,44 @@ struct Call {
 class FakeWriter final : public kube::ObjectWriter {
  public:
   std::vector<Call> calls;
+  std::mutex mu;  // a reconcile may apply from several threads
+  void record(Call call) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.push_back(std::move(call));
+  }
   std::function<kube::Result<json>(const json&)> on_create = [](const json& body) { return body; };
   std::function<kube::Result<json>(const std::string&)> on_get = [](const std::string&) {
     return kube::Error(404, "NotFound");
   };
 
   kube::Result<json> get(const kube::Resource& r, const std::string& ns, const std::string& name) override {
-    calls.push_back({"get", r.kind, ns, name, nullptr, ""});
+    record({"get", r.kind, ns, name, nullptr, ""});
     return on_get(name);
   }
   kube::Result<json> create(const kube::Resource& r, const std::string& ns, const json& body) override {
-    calls.push_back({"create", r.kind, ns, body["metadata"].value("name", ""), body, ""});
+    record({"create", r.kind, ns, body["metadata"].value("name", ""), body, ""});
     return on_create(body);
   }
   kube::Result<json> apply(const kube::Resource& r, const std::string& ns, const std::string& name, const json& body,
                            bool, const std::string&) override {
-    calls.push_back({"apply", r.kind, ns, name, body, ""});
+    record({"apply", r.kind, ns, name, body, ""});
     return body;
   }
   kube::Result<json> merge_patch(const kube::Resource& r, const std::string& ns, const std::string& name,
                                  const json& patch, const std::string& subresource) override {
-    calls.push_back({subresource == "status" ? "status" : "patch", r.kind, ns, name, patch, ""});
+    record({subresource == "status" ? "status" : "patch", r.kind, ns, name, patch, ""});
     return patch;
   }
   kube::Done remove(const kube::Resource& r, const std::string& ns, const std::string& name,
                     const kube::DeleteOptions& options) override {
-    calls.push_back({"delete", r.kind, ns, name, nullptr, options.precondition_uid});
+    record({"delete", r.kind, ns, name, nullptr, options.precondition_uid});
     return kube::ok();
   }
 
-  std::vector<Call> take() { return std::exchange(calls, {}); }
+  std::vector<Call> take() {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::exchange(calls, {});
+  }
   static size_t count(const std::vector<Call>& calls, const std::string& verb) {
     size_t n = 0;
     for (const auto& c : calls) n += c.verb == verb;
@@ -228,6 +239,45 @@ TEST_F(ReconcilerTest, AChildWhoseOwnedFieldsChangedIsAppliedAgainAndOnlyIt) {
   EXPECT_EQ(calls[0].verb, "apply");
   EXPECT_EQ(calls[0].kind, "Service");
   EXPECT_EQ(calls[0].name, "myapp-shard-1");
+}
+
+TEST_F(ReconcilerTest, AnEditedSourceSecretAppliesOnlyItsShardsSecretAndDeployment) {
+  converge();
+  inputs_.urls["pg-shard-1/url"] = "postgresql://u:rotated@db1:5432/app";
+  reconciler_->reconcile("prod/myapp");
+  std::vector<std::string> applied;
+  for (const Call& c : writer_.take())
+    if (c.verb == "apply" && c.kind != "ConfigMap") applied.push_back(c.kind + "/" + c.name);
+  // The new URL is in the Secret, its hash in the pod template (the routing
+  // ConfigMap follows: the shard rolls out again); the other shards'
+  // children, current and unchanged, are not even rendered again.
+  EXPECT_THAT(applied, ::testing::ElementsAre("Secret/myapp-shard-1", "Deployment/myapp-shard-1"));
+}
+
+TEST_F(ReconcilerTest, AppliesSideBySideKindAfterKind) {
+  ReconcilerOptions options;
+  options.now = [] { return std::string("2026-12-02T12:00:00Z"); };
+  options.random_bytes = [] { return std::string(32, 'r'); };
+  options.clock = &clock_;
+  options.apply_concurrency = 4;
+  for (int i = 3; i < 40; ++i) {
+    const std::string secret = "pg-shard-" + std::to_string(i);
+    set_object_["spec"]["shards"].push_back({{"name", std::to_string(i)}, {"databaseURLSecretRef", {{"name", secret}, {"key", "url"}}}});
+    inputs_.urls[secret + "/url"] = "postgresql://u:p@db" + std::to_string(i) + ":5432/app";
+  }
+  put_set();
+  ShardSetReconciler parallel(writer_, inputs_, events_, options);
+  parallel.reconcile("prod/myapp");
+  std::vector<std::string> kinds;  // each kind once, in the order its applies came
+  size_t applies = 0;
+  for (const Call& c : writer_.take()) {
+    if (c.verb != "apply") continue;
+    ++applies;
+    if (kinds.empty() || kinds.back() != c.kind) kinds.push_back(c.kind);
+  }
+  EXPECT_EQ(applies, 40u * 4 + 1);
+  // Never a Deployment before every Secret, PVC and Service it needs.
+  EXPECT_THAT(kinds, ::testing::ElementsAre("Secret", "PersistentVolumeClaim", "Service", "Deployment", "ConfigMap"));
 }
 
 TEST_F(ReconcilerTest, ACreateThatLosesTheRaceReadsTheWinnersApiSecret) {

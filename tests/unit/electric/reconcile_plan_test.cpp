@@ -1009,5 +1009,118 @@ TEST_F(PlanReconcileTest, ConflictFoundFromIdentitiesFailsTheNewerSet) {
   EXPECT_THAT(applied(loser), ElementsAre("ConfigMap/other-routing"));
 }
 
+// --- With a RenderMemo: what changed is rendered, the rest left alone ------------
+
+// A test's view of the live children: the digest each one carries.
+class MemoPlanTest : public PlanReconcileTest {
+ protected:
+  MemoPlanTest() : memo_(digest) {
+    observed_.child_current = [this](const std::string& kind, const std::string& name, const std::string& d) {
+      auto it = live_.find(kind + "/" + name);
+      return it != live_.end() && it->second == d;
+    };
+  }
+  static std::string digest(const json& body) { return sha256_hex(body.dump()); }
+
+  Plan memo_plan(const json& previous_status = json()) {
+    observed_.read_secret = reader();
+    return plan_reconcile(parsed(), observed_, previous_status, &memo_);
+  }
+  // The cluster takes every body of `p` as applied.
+  void take(const Plan& p) {
+    for (const json& body : p.apply) live_[body.value("kind", "") + "/" + body["metadata"].value("name", "")] = digest(body);
+  }
+
+  RenderMemo memo_;
+  std::map<std::string, std::string> live_;
+};
+
+TEST_F(MemoPlanTest, PlansAsWithoutAMemoWhileNothingIsCurrent) {
+  observed_.child_current = nullptr;
+  const std::string without = plan_json(plan()).dump();
+  EXPECT_EQ(plan_json(memo_plan()).dump(), without);
+  EXPECT_EQ(plan_json(memo_plan()).dump(), without);  // from the memo
+  EXPECT_EQ(memo_.size(), 3u);
+}
+
+TEST_F(MemoPlanTest, CurrentChildrenOfUnchangedShardsAreNotRenderedAgain) {
+  Plan first = memo_plan();
+  take(first);
+  Plan second = memo_plan(first.status);
+  EXPECT_THAT(applied(second), ElementsAre("ConfigMap/myapp-routing"));  // the set's own: rendered each time
+  EXPECT_EQ(second.status, first.status);
+  EXPECT_EQ(plan_json(second)["shards"], plan_json(first)["shards"]);
+}
+
+TEST_F(MemoPlanTest, AnEditedSecretRendersOnlyItsShardAsWithoutAMemo) {
+  take(memo_plan());
+  put("pg-shard-1", {{"url", "postgresql://app:rotated@db1.prod/app"}, {"pooled", kPooled1}});
+  Plan edited = memo_plan();
+  EXPECT_THAT(applied_for_shard(edited, "0"), IsEmpty());
+  EXPECT_THAT(applied_for_shard(edited, "2"), IsEmpty());
+  Plan full = plan();
+  for (const std::string& child : applied_for_shard(full, "1")) {
+    const auto slash = child.find('/');
+    const json* with = find_applied(edited, child.substr(0, slash), child.substr(slash + 1));
+    ASSERT_NE(with, nullptr) << child;
+    EXPECT_EQ(*with, *find_applied(full, child.substr(0, slash), child.substr(slash + 1))) << child;
+  }
+  EXPECT_EQ(plan_json(edited)["shards"], plan_json(full)["shards"]);  // the new config hash counts
+}
+
+TEST_F(MemoPlanTest, AnEditedShardEntryRendersOnlyIt) {
+  take(memo_plan());
+  object_["spec"]["shards"][0]["resources"] = {{"limits", {{"memory", "2Gi"}}}};
+  Plan edited = memo_plan();
+  EXPECT_THAT(applied(edited), ElementsAre("Secret/myapp-shard-0", "PersistentVolumeClaim/myapp-shard-0-data",
+                                           "Service/myapp-shard-0", "Deployment/myapp-shard-0",
+                                           "ConfigMap/myapp-routing"));
+  EXPECT_EQ(*find_applied(edited, "Deployment", "myapp-shard-0"), *find_applied(plan(), "Deployment", "myapp-shard-0"));
+}
+
+TEST_F(MemoPlanTest, ADriftedChildIsRenderedAlone) {
+  take(memo_plan());
+  live_["Deployment/myapp-shard-2"] = "edited by someone else";
+  EXPECT_THAT(applied(memo_plan()), ElementsAre("Deployment/myapp-shard-2", "ConfigMap/myapp-routing"));
+  live_.erase("Service/myapp-shard-0");  // deleted
+  EXPECT_THAT(applied(memo_plan()),
+              ElementsAre("Service/myapp-shard-0", "Deployment/myapp-shard-2", "ConfigMap/myapp-routing"));
+}
+
+TEST_F(MemoPlanTest, ASetWideEditRendersEveryShardAsWithoutAMemo) {
+  take(memo_plan());
+  object_["spec"]["image"] = "electricsql/electric:1.7.12";
+  EXPECT_EQ(plan_json(memo_plan()).dump(), plan_json(plan()).dump());
+}
+
+TEST_F(MemoPlanTest, APodSecurityLevelChangeIsCheckedAgain) {
+  object_["spec"]["template"] = json::parse(R"({"securityContext": {"privileged": true}})");
+  Plan refused = memo_plan();
+  EXPECT_EQ(shard_status(refused, "0")["reason"], "PodSecurityViolation");
+  EXPECT_EQ(find_applied(refused, "Deployment", "myapp-shard-0"), nullptr);
+  observed_.max_pod_security_level = PodSecurityLevel::Privileged;
+  Plan lifted = memo_plan();
+  EXPECT_NE(shard_status(lifted, "0")["reason"], "PodSecurityViolation");
+  EXPECT_NE(find_applied(lifted, "Deployment", "myapp-shard-0"), nullptr);
+}
+
+TEST_F(MemoPlanTest, ASecretThatAppearsLaterGivesTheShardItsChildren) {
+  secrets_.erase("pg-shard-2");
+  Plan missing = memo_plan();
+  EXPECT_THAT(applied_for_shard(missing, "2"), IsEmpty());
+  put("pg-shard-2", {{"url", kUrl2}});
+  EXPECT_THAT(applied_for_shard(memo_plan(), "2"), ElementsAre("Secret/myapp-shard-2", "PersistentVolumeClaim/myapp-shard-2-data",
+                                                               "Service/myapp-shard-2", "Deployment/myapp-shard-2"));
+}
+
+TEST_F(MemoPlanTest, ARemovedShardLeavesTheMemo) {
+  take(memo_plan());
+  object_["spec"]["shards"].erase(1);
+  memo_plan();
+  EXPECT_EQ(memo_.size(), 2u);
+  EXPECT_EQ(memo_.digest("1", "Deployment"), nullptr);
+  EXPECT_NE(memo_.digest("2", "Deployment"), nullptr);
+}
+
 }  // namespace
 }  // namespace electric

@@ -116,6 +116,37 @@ TEST(ParseShardSet, ReadsEveryField) {
   EXPECT_EQ(effective_resources(parsed.set, s.shards[1])["limits"]["memory"], "1Gi");
 }
 
+// Render keys: what a shard's children are rendered from, so the memo knows
+// which shards an edit touched.
+TEST(ParseShardSet, RenderKeysChangeWithTheShardsEntryOrTheSetWideSpecOnly) {
+  const json object = electric_test::sample_object();
+  const auto keys = parse_shard_set(object).render_keys;
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_NE(keys.at("0"), keys.at("1"));
+
+  json bookkeeping = object;  // what the API server changes on every write
+  bookkeeping["metadata"]["generation"] = 8;
+  bookkeeping["metadata"]["resourceVersion"] = "999";
+  bookkeeping["metadata"]["labels"]["team"] = "other";
+  bookkeeping["status"] = {{"readyShards", 3}};
+  EXPECT_EQ(parse_shard_set(bookkeeping).render_keys, keys);
+
+  json one_shard = object;
+  one_shard["spec"]["shards"][1]["resources"] = {{"limits", {{"memory", "1Gi"}}}};
+  const auto edited = parse_shard_set(one_shard).render_keys;
+  EXPECT_EQ(edited.at("0"), keys.at("0"));
+  EXPECT_NE(edited.at("1"), keys.at("1"));
+  EXPECT_EQ(edited.at("2"), keys.at("2"));
+
+  for (const auto& [pointer, value] : std::vector<std::pair<std::string, json>>{
+           {"/spec/image", "electricsql/electric:1.7.12"}, {"/metadata/uid", "3333"}, {"/metadata/name", "other"}}) {
+    json set_wide = object;
+    set_wide[json::json_pointer(pointer)] = value;
+    const auto changed = parse_shard_set(set_wide).render_keys;
+    for (const auto& [shard, key] : keys) EXPECT_NE(changed.at(shard), key) << pointer << " shard " << shard;
+  }
+}
+
 TEST(ParseShardSet, NullFieldsTakeDefaults) {
   json obj = electric_test::sample_object();
   obj["spec"]["image"] = nullptr;
