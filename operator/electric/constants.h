@@ -65,10 +65,19 @@ inline constexpr std::string_view kEnvInstanceID = "ELECTRIC_INSTANCE_ID";
 inline constexpr std::string_view kEnvReplicationStreamID = "ELECTRIC_REPLICATION_STREAM_ID";
 inline constexpr std::string_view kEnvStorageDir = "ELECTRIC_STORAGE_DIR";
 inline constexpr std::string_view kEnvPort = "ELECTRIC_PORT";
+// Not set by the operator, but refused all the same: they would point
+// Electric's queries at another database (runtime.exs reads it as a legacy
+// ELECTRIC_POOLED_DATABASE_URL), or make the slot temporary, dropped on
+// shutdown and, with a random name, unknown to the operator.
+inline constexpr std::string_view kEnvQueryDatabaseURL = "ELECTRIC_QUERY_DATABASE_URL";
+inline constexpr std::string_view kEnvCleanupSlotsOnShutdown = "CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN";
+inline constexpr std::string_view kEnvRandomTemporarySlotName = "ELECTRIC_TEMPORARY_REPLICATION_SLOT_USE_RANDOM_NAME";
 
-inline constexpr std::array<std::string_view, 8> kManagedEnvNames = {
-    kEnvDatabaseURL, kEnvPooledDatabaseURL, kEnvSecret,     kEnvInsecure,
-    kEnvInstanceID,  kEnvReplicationStreamID, kEnvStorageDir, kEnvPort,
+inline constexpr std::array<std::string_view, 11> kManagedEnvNames = {
+    kEnvDatabaseURL,      kEnvPooledDatabaseURL,      kEnvSecret,
+    kEnvInsecure,         kEnvInstanceID,             kEnvReplicationStreamID,
+    kEnvStorageDir,       kEnvPort,                   kEnvQueryDatabaseURL,
+    kEnvCleanupSlotsOnShutdown, kEnvRandomTemporarySlotName,
 };
 
 constexpr bool is_managed_env_name(std::string_view name) {

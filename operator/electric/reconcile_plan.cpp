@@ -282,6 +282,9 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
           shard_render(memo, parsed, shard, values ? &*values : nullptr, observed.max_pod_security_level);
       facts.pod_security_problem = render.pod_security_problem;
       facts.database_url_problem = render.database_url_problem;
+      // Only apiSecretRef can be empty: a generated secret is 64 hex digits.
+      if (values && values->electric_secret.empty() && set.spec.api_secret_ref)
+        facts.api_secret_problem = empty_api_secret_message(*set.spec.api_secret_ref);
       // What the pod template will carry: a live Deployment with another
       // hash is not "updated" yet, whatever its replica counts say.
       facts.desired_config_hash = render.config_hash;
@@ -302,7 +305,8 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     plan.shards.push_back(status);
 
     const bool runnable =
-        values && !facts.pod_security_problem && !facts.database_url_problem && !facts.stream_conflict;
+        values && !facts.pod_security_problem && !facts.database_url_problem && !facts.api_secret_problem &&
+        !facts.stream_conflict;
     if (!may_write) {
       if (runnable && has_unapplied_changes(facts, live_pvc, effective_storage_size(set, shard)))
         pending.push_back(shard.name);
@@ -328,7 +332,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
           plan.remove.push_back({c.kind, c.name, c.uid});
       }
     }
-    // Other problems (missing Secret, bad URL, shard spec error, a pod
+    // Other problems (missing Secret, bad URL, empty API secret, shard spec error, a pod
     // beyond the allowed Pod Security level) leave the shard's existing
     // children as they are: a running Electric keeps serving on its last
     // good configuration until the input is fixed.

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "electric/constants.h"
 #include "electric/digest.h"
 #include "electric/naming.h"
 #include "electric/quantity.h"
@@ -258,6 +259,12 @@ Shard parse_shard(Reader& r, const json& raw, const std::string& path, const std
   return shard;
 }
 
+std::string managed_env_list() {
+  std::string out;
+  for (std::string_view name : kManagedEnvNames) out += (out.empty() ? "" : ", ") + std::string(name);
+  return out;
+}
+
 void check_env(Reader& r, const json& env, const std::string& path, const std::string& shard) {
   for (std::size_t i = 0; i < env.size(); ++i) {
     const std::string item = path + "[" + std::to_string(i) + "]";
@@ -269,11 +276,8 @@ void check_env(Reader& r, const json& env, const std::string& path, const std::s
     }
     const std::string n = name->get<std::string>();
     if (is_managed_env_name(n))
-      r.error(item + ".name",
-              n + " is set by the operator and may not be set here (managed: DATABASE_URL, "
-                  "ELECTRIC_POOLED_DATABASE_URL, ELECTRIC_SECRET, ELECTRIC_INSECURE, "
-                  "ELECTRIC_INSTANCE_ID, ELECTRIC_REPLICATION_STREAM_ID, ELECTRIC_STORAGE_DIR, "
-                  "ELECTRIC_PORT)",
+      r.error(item + ".name", n + " is managed by the operator and may not be set here (managed: " +
+                                  managed_env_list() + ")",
               shard);
   }
 }

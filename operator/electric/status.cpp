@@ -68,6 +68,12 @@ std::string secret_not_base64_message(const SecretKeyRef& ref) {
   return "Secret \"" + ref.name + "\" key \"" + ref.key + "\" is not valid base64";
 }
 
+std::string empty_api_secret_message(const SecretKeyRef& ref) {
+  return "Secret \"" + ref.name + "\" key \"" + ref.key +
+         "\" (spec.apiSecretRef) is empty: Electric would take an empty secret from any client; "
+         "put a long random value there (for example the output of openssl rand -hex 32)";
+}
+
 std::optional<std::string> storage_shrink_problem(const std::string& desired, const std::string& current) {
   auto want = parse_quantity(desired);
   auto have = parse_quantity(current);
@@ -78,7 +84,8 @@ std::optional<std::string> storage_shrink_problem(const std::string& desired, co
 
 bool ShardStatus::failing() const {
   return reason == kReasonInvalidSpec || reason == kReasonSecretNotFound ||
-         reason == kReasonInvalidDatabaseURL || reason == kReasonReplicationStreamConflict ||
+         reason == kReasonInvalidDatabaseURL || reason == kReasonInvalidAPISecret ||
+         reason == kReasonReplicationStreamConflict ||
          reason == kReasonStorageShrinkNotSupported || reason == kReasonProgressDeadlineExceeded ||
          reason == kReasonPodSecurityViolation || reason == kReasonPodCreationFailed;
 }
@@ -122,6 +129,10 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
   }
   if (facts.database_url_problem) {
     settle(ShardPhase::Failed, kReasonInvalidDatabaseURL, *facts.database_url_problem);
+    return s;
+  }
+  if (facts.api_secret_problem) {
+    settle(ShardPhase::Failed, kReasonInvalidAPISecret, *facts.api_secret_problem);
     return s;
   }
   if (facts.stream_conflict) {

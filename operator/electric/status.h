@@ -29,6 +29,7 @@ namespace electric {
 inline constexpr std::string_view kReasonInvalidSpec = "InvalidSpec";
 inline constexpr std::string_view kReasonSecretNotFound = "SecretNotFound";
 inline constexpr std::string_view kReasonInvalidDatabaseURL = "InvalidDatabaseURL";
+inline constexpr std::string_view kReasonInvalidAPISecret = "InvalidAPISecret";
 inline constexpr std::string_view kReasonReplicationStreamConflict = "ReplicationStreamConflict";
 inline constexpr std::string_view kReasonStorageShrinkNotSupported = "StorageShrinkNotSupported";
 inline constexpr std::string_view kReasonPodSecurityViolation = "PodSecurityViolation";
@@ -64,6 +65,7 @@ struct ShardFacts {
   std::optional<std::string> pod_security_problem;    // Failed, PodSecurityViolation
   std::optional<std::string> secret_problem;          // Pending, SecretNotFound
   std::optional<std::string> database_url_problem;    // Failed, InvalidDatabaseURL
+  std::optional<std::string> api_secret_problem;      // Failed, InvalidAPISecret
   std::optional<std::string> stream_conflict;         // Failed, ReplicationStreamConflict
   // Reported (reason StorageShrinkNotSupported) while the phase still
   // follows the Deployment, which keeps running on the unchanged PVC.
@@ -80,6 +82,8 @@ std::string secret_not_found_message(const SecretKeyRef& ref);
 std::string secret_key_missing_message(const SecretKeyRef& ref);
 // "Secret \"pg-0\" key \"url\" is not valid base64" (the value is never shown).
 std::string secret_not_base64_message(const SecretKeyRef& ref);
+// Why an empty API secret (apiSecretRef's key) is refused, and what to do.
+std::string empty_api_secret_message(const SecretKeyRef& ref);
 // A message when `desired` is smaller than the PVC's `current` request; none
 // when it grows, stays or either side is not a quantity.
 std::optional<std::string> storage_shrink_problem(const std::string& desired, const std::string& current);

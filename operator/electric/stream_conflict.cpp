@@ -11,7 +11,9 @@ ShardIdentity shard_identity(const ShardSet& set, const Shard& shard, const Data
           url.location()};
 }
 
-StreamClaimKey stream_claim_key(const ShardIdentity& shard) { return {shard.stream_id, shard.database}; }
+StreamClaimKey stream_claim_key(const ShardIdentity& shard) {
+  return {shard.stream_id, shard.database.host, shard.database.port};
+}
 
 std::map<ShardKey, std::string> find_stream_conflicts(const std::vector<ShardIdentity>& shards) {
   std::map<StreamClaimKey, std::vector<const ShardIdentity*>> groups;
@@ -28,11 +30,11 @@ std::map<ShardKey, std::string> find_stream_conflicts(const std::vector<ShardIde
     const auto& db = winner->database;
     for (const ShardIdentity* m : members) {
       if (m == winner || m->key == winner->key) continue;
-      losers[m->key] = "replication stream ID \"" + m->stream_id + "\" on database \"" +
-                       db.dbname + "\" at " + db.host + ":" + std::to_string(db.port) +
-                       " is already used by shard \"" + winner->key.shard + "\" of set " +
-                       winner->key.set_namespace + "/" + winner->key.set_name +
-                       " (the older set keeps it; set replicationStreamID to a unique value)";
+      losers[m->key] = "replication stream ID \"" + m->stream_id + "\" on the Postgres server at " + db.host +
+                       ":" + std::to_string(db.port) + " is already used by shard \"" + winner->key.shard +
+                       "\" of set " + winner->key.set_namespace + "/" + winner->key.set_name + " (database \"" +
+                       db.dbname + "\"; slot names are unique per server, whatever the database; the older "
+                       "set keeps it; set replicationStreamID to a unique value)";
     }
   }
   return losers;

@@ -1,6 +1,6 @@
 // Two Electrics on one replication slot corrupt each other's state, so a
-// stream ID may be used by only one shard per database, across all sets and
-// namespaces. The older set keeps it; the newer set's shard fails with
+// stream ID may be used by only one shard per Postgres server, across all
+// sets and namespaces. The older set keeps it; the newer set's shard fails with
 // ReplicationStreamConflict and gets no Deployment.
 //
 //   std::vector<electric::ShardIdentity> all = ...;  // every valid shard the operator knows
@@ -50,7 +50,10 @@ struct ShardIdentity {
 // stream, and only one may run. The one definition of it, used by
 // find_stream_conflicts and by the operator's incremental claims index
 // (app/stream_claims.h), so changing what contends is a change here only.
-using StreamClaimKey = std::tuple<std::string, DatabaseLocation>;  // (stream ID, database)
+// Keyed by server (host, port), not database: replication slot names are
+// unique per Postgres server, so one stream ID on two databases of one
+// server is one slot for two Electrics (electric-sql/electric #2220).
+using StreamClaimKey = std::tuple<std::string, std::string, int>;  // (stream ID, host, port)
 StreamClaimKey stream_claim_key(const ShardIdentity& shard);
 
 // The identity of one shard whose DATABASE_URL parsed as `url`.

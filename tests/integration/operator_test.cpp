@@ -274,11 +274,12 @@ TEST_F(OperatorTest, InvalidDatabaseURLFailsTheShardWithoutShowingThePassword) {
   EXPECT_EQ(op.log().find("TopSecret123"), std::string::npos);
 }
 
-TEST_F(OperatorTest, SameStreamOnSameDatabaseAcrossNamespacesFailsTheNewerSet) {
+// Slot names are unique per server: another database of the same server
+// holds the same slot name.
+TEST_F(OperatorTest, SameStreamOnOneServerAcrossNamespacesAndDatabasesFailsTheNewerSet) {
   TestNamespace a("conflict-a"), b("conflict-b");
-  const std::string url = "postgresql://electric:pw@shared-db:5432/app";
-  put_secret(a.name(), "pg-0", {{"url", url}});
-  put_secret(b.name(), "pg-0", {{"url", url}});
+  put_secret(a.name(), "pg-0", {{"url", "postgresql://electric:pw@shared-db:5432/app"}});
+  put_secret(b.name(), "pg-0", {{"url", "postgresql://electric:pw@shared-db:5432/other_app"}});
   OperatorProcess op({"--namespace", a.name(), "--namespace", b.name()});
   json older = shard_set(a.name(), "x", 1);
   older["spec"]["shards"][0]["replicationStreamID"] = "shared_stream";
@@ -298,6 +299,42 @@ TEST_F(OperatorTest, SameStreamOnSameDatabaseAcrossNamespacesFailsTheNewerSet) {
   // The older set goes: the newer one heals.
   ASSERT_TRUE(client().remove(shard_sets(), a.name(), "x").ok());
   EXPECT_TRUE(eventually([&] { return set_ready(b.name(), "y", 1); }, 90s)) << op.log_tail();
+}
+
+TEST_F(OperatorTest, AnEmptyApiSecretFailsTheShardsUntilItHasAValue) {
+  TestNamespace ns("emptyapi");
+  put_secret(ns.name(), "pg-0", {{"url", pg_url(0)}});
+  put_secret(ns.name(), "api", {{"token", ""}});
+  OperatorProcess op({"--namespace", ns.name()});
+  json set = shard_set(ns.name(), "e", 1);
+  set["spec"]["apiSecretRef"] = {{"name", "api"}, {"key", "token"}};
+  apply_set(set);
+  ASSERT_TRUE(eventually([&] { return shard_status(ns.name(), "e", "0").value("reason", "") == "InvalidAPISecret"; }, 30s))
+      << op.log_tail();
+  EXPECT_EQ(shard_status(ns.name(), "e", "0")["phase"], "Failed");
+  EXPECT_TRUE(get_object(kube::kDeployments, ns.name(), "e-shard-0").is_null());
+  EXPECT_TRUE(get_object(kube::kSecrets, ns.name(), "e-shard-0").is_null());
+
+  put_secret(ns.name(), "api", {{"token", "now-a-real-secret"}});
+  EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "e", 1); }, 90s)) << op.log_tail();
+}
+
+TEST_F(OperatorTest, EnvThatWouldRedirectQueriesOrChangeTheSlotIsRefusedByTheApiServer) {
+  TestNamespace ns("slotenv");
+  for (const auto& [where, name] : std::vector<std::pair<std::string, std::string>>{
+           {"template", "CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN"},
+           {"shard", "ELECTRIC_QUERY_DATABASE_URL"},
+           {"shard", "ELECTRIC_TEMPORARY_REPLICATION_SLOT_USE_RANDOM_NAME"}}) {
+    json set = shard_set(ns.name(), "s", 1);
+    const json env = json::array({{{"name", name}, {"value", "true"}}});
+    if (where == "template") set["spec"]["template"]["env"] = env;
+    else set["spec"]["shards"][0]["env"] = env;
+    auto res = client().apply(shard_sets(), ns.name(), "s", set);
+    ASSERT_FALSE(res.ok()) << name;
+    EXPECT_TRUE(res.error().is_invalid()) << res.error().describe();
+    EXPECT_NE(res.error().message.find("env " + name + " is managed by the operator"), std::string::npos)
+        << res.error().message;
+  }
 }
 
 TEST_F(OperatorTest, StorageShrinkIsRefusedAndGrowthApplied) {

@@ -24,15 +24,10 @@ using namespace electric;
 
 // Promised by the contract, built by issue 10 (Postgres-aware shards). The
 // test fails when one of them appears in the code, so this list only shrinks.
-const std::set<std::string> kPendingManagedEnv = {
-    "ELECTRIC_QUERY_DATABASE_URL",
-    "CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN",
-    "ELECTRIC_TEMPORARY_REPLICATION_SLOT_USE_RANDOM_NAME",
-};
 const std::set<std::string> kPendingReasons = {
     "DatabaseUnreachable",   "AuthenticationFailed",   "WalLevelNotLogical",
     "MissingReplicationPrivilege", "NoFreeReplicationSlots", "WALRetentionHigh",
-    "StreamIDChangeNotSupported",  "InvalidAPISecret",
+    "StreamIDChangeNotSupported",
 };
 
 std::string contract() {
@@ -74,11 +69,7 @@ TEST(Contract, EveryManagedEnvNameItListsIsRefused) {
                            kEnvName);
   ASSERT_GE(listed.size(), 8u);
   for (const auto& name : listed) {
-    if (kPendingManagedEnv.count(name)) {
-      EXPECT_FALSE(is_managed_env_name(name)) << name << " is managed now: drop it from the pending list";
-    } else {
-      EXPECT_TRUE(is_managed_env_name(name)) << "api.md lists " << name << " as managed; the code does not";
-    }
+    EXPECT_TRUE(is_managed_env_name(name)) << "api.md lists " << name << " as managed; the code does not";
   }
 }
 
@@ -86,6 +77,7 @@ TEST(Contract, EveryReasonItNamesHasOneInTheCode) {
   const std::map<std::string, std::string_view> in_code = {
       {"SecretNotFound", kReasonSecretNotFound},
       {"InvalidDatabaseURL", kReasonInvalidDatabaseURL},
+      {"InvalidAPISecret", kReasonInvalidAPISecret},
       {"ReplicationStreamConflict", kReasonReplicationStreamConflict},
       {"StorageShrinkNotSupported", kReasonStorageShrinkNotSupported},
       {"ShardsNotReady", kReasonShardsNotReady},

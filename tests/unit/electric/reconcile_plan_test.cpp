@@ -890,6 +890,30 @@ TEST_F(PlanReconcileTest, ApiSecretRefSuppliesElectricSecret) {
   EXPECT_THAT(applied(missing), ElementsAre("ConfigMap/myapp-routing"));
 }
 
+TEST_F(PlanReconcileTest, AnEmptyApiSecretIsRefusedAndRunningShardsKeepWhatTheyHave) {
+  object_["spec"]["apiSecretRef"] = {{"name", "electric-api"}, {"key", "token"}};
+  put("electric-api", {{"token", ""}});
+  add_child("Deployment", "myapp-shard-0", "0", "uid-d0");  // running on its last good Secret
+  add_child("Secret", "myapp-shard-0", "0", "uid-s0");
+  Plan p = plan();
+  for (const auto& s : p.shards) {
+    EXPECT_EQ(s.phase, ShardPhase::Failed) << s.name;
+    EXPECT_EQ(s.reason, "InvalidAPISecret");
+    EXPECT_THAT(s.message, HasSubstr("Secret \"electric-api\" key \"token\""));
+    EXPECT_THAT(s.message, HasSubstr("an empty secret from any client"));
+  }
+  // No child would carry an empty ELECTRIC_SECRET, and nothing is deleted.
+  EXPECT_THAT(applied(p), ElementsAre("ConfigMap/myapp-routing"));
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+  EXPECT_TRUE(has_event(p, "Warning", "InvalidAPISecret"));
+
+  put("electric-api", {{"token", "a-real-secret"}});
+  Plan fixed = plan();
+  EXPECT_NE(find_applied(fixed, "Deployment", "myapp-shard-0"), nullptr);
+  EXPECT_EQ(decoded_data(*find_applied(fixed, "Secret", "myapp-shard-0"))["ELECTRIC_SECRET"], "a-real-secret");
+}
+
 TEST_F(PlanReconcileTest, NoGeneratedApiSecretYetLeavesShardsPending) {
   observed_.generated_api_secret.reset();
   Plan p = plan();

@@ -223,6 +223,20 @@ TEST(ParseShardSet, OpenObjectsHaveNoUnknownFields) {
   EXPECT_THAT(parse_shard_set(obj).unknown_fields, IsEmpty());
 }
 
+TEST(ParseShardSet, EnvThatWouldRedirectQueriesOrChangeTheSlotIsRefusedLikeManagedEnv) {
+  for (const char* name : {"ELECTRIC_QUERY_DATABASE_URL", "CLEANUP_REPLICATION_SLOTS_ON_SHUTDOWN",
+                           "ELECTRIC_TEMPORARY_REPLICATION_SLOT_USE_RANDOM_NAME", "DATABASE_URL"}) {
+    json obj = electric_test::sample_object();
+    obj["spec"]["shards"][1]["env"] = json::array({{{"name", name}, {"value", "true"}}});
+    auto parsed = parse_shard_set(obj);
+    const FieldError* e = find(parsed.errors, "spec.shards[1].env[0].name");
+    ASSERT_NE(e, nullptr) << name;
+    EXPECT_EQ(e->message.rfind(std::string(name) + " is managed by the operator", 0), 0u) << e->message;
+    EXPECT_NE(e->message.find("ELECTRIC_TEMPORARY_REPLICATION_SLOT_USE_RANDOM_NAME)"), std::string::npos) << e->message;
+    EXPECT_THAT(parsed.errors_for_shard("0"), IsEmpty()) << "only the shard that sets it";
+  }
+}
+
 TEST(Validate, AcceptsTheSample) { EXPECT_THAT(validate(electric_test::sample_set()), IsEmpty()); }
 
 TEST(Validate, SetNameMustBeDns1035Label) {

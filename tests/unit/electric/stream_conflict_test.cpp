@@ -14,15 +14,28 @@ ShardIdentity identity(std::string ns, std::string set, std::string shard, std::
 
 const DatabaseLocation kDb{"db.example", 5432, "app"};
 
-TEST(StreamConflicts, NoneWhenIDsOrDatabasesDiffer) {
+TEST(StreamConflicts, NoneWhenIDsOrServersDiffer) {
   std::vector<ShardIdentity> shards = {
       identity("a", "s", "0", "2024-01-01T00:00:00Z", "same", kDb),
       identity("b", "s", "0", "2024-01-02T00:00:00Z", "other", kDb),
-      identity("c", "s", "0", "2024-01-03T00:00:00Z", "same", {"db.example", 5432, "otherdb"}),
       identity("d", "s", "0", "2024-01-04T00:00:00Z", "same", {"db.example", 5433, "app"}),
       identity("e", "s", "0", "2024-01-05T00:00:00Z", "same", {"db2.example", 5432, "app"}),
   };
   EXPECT_TRUE(find_stream_conflicts(shards).empty());
+}
+
+// Slot names are unique per server: another database of the same server is
+// the same slot.
+TEST(StreamConflicts, OneServerWhateverTheDatabase) {
+  std::vector<ShardIdentity> shards = {
+      identity("a", "s", "0", "2024-01-01T00:00:00Z", "same", kDb),
+      identity("c", "s", "0", "2024-01-03T00:00:00Z", "same", {"db.example", 5432, "otherdb"}),
+  };
+  auto losers = find_stream_conflicts(shards);
+  ASSERT_EQ(losers.size(), 1u);
+  const std::string& message = losers.at({"c", "s", "0"});
+  EXPECT_NE(message.find("Postgres server at db.example:5432"), std::string::npos) << message;
+  EXPECT_NE(message.find("unique per server"), std::string::npos) << message;
 }
 
 TEST(StreamConflicts, NewerSetLosesAcrossNamespaces) {
@@ -72,13 +85,15 @@ TEST(StreamConflicts, OrderOfInputDoesNotMatter) {
   EXPECT_EQ(forward.begin()->first.set_name, "new");
 }
 
-TEST(StreamConflicts, TheClaimKeyIsTheStreamIDOnADatabase) {
+TEST(StreamConflicts, TheClaimKeyIsTheStreamIDOnAServer) {
   auto a = identity("a", "s", "0", "2024-01-01T00:00:00Z", "x", kDb);
   auto b = identity("b", "t", "9", "2025-01-01T00:00:00Z", "x", kDb);
   EXPECT_EQ(stream_claim_key(a), stream_claim_key(b));
+  b.database.dbname = "otherdb";
+  EXPECT_EQ(stream_claim_key(a), stream_claim_key(b));
   b.database.port = 5433;
   EXPECT_NE(stream_claim_key(a), stream_claim_key(b));
-  EXPECT_EQ(stream_claim_key(a), (StreamClaimKey{"x", kDb}));
+  EXPECT_EQ(stream_claim_key(a), (StreamClaimKey{"x", "db.example", 5432}));
 }
 
 TEST(StreamConflicts, IdentityFromSetAndUrl) {
