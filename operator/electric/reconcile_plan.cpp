@@ -172,13 +172,16 @@ std::string render_inputs(const ParsedShardSet& parsed, const Shard& shard, cons
                           PodSecurityLevel level) {
   auto key = parsed.render_keys.find(shard.name);
   if (key == parsed.render_keys.end()) return "";
-  std::string text = key->second;
-  for (const std::string& part : {std::string(to_string(level)), std::string(values ? "values" : "no values")})
-    text.append(1, '\0').append(part);
+  // Each part with its length first: Secret values may hold any byte, and
+  // two different sets of parts must never make the same text.
+  std::string text;
+  auto add = [&text](const std::string& part) { text.append(std::to_string(part.size())).append(":").append(part); };
+  add(key->second);
+  add(to_string(level));
   if (values) {
-    for (const std::string& part : {values->database_url, values->electric_secret})
-      text.append(1, '\0').append(part);
-    if (values->pooled_database_url) text.append(1, '\0').append(*values->pooled_database_url);
+    add(values->database_url);
+    add(values->electric_secret);
+    if (values->pooled_database_url) add(*values->pooled_database_url);
   }
   return sha256_hex(text);
 }
