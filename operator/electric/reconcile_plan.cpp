@@ -295,6 +295,9 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
       if (conflict != observed.stream_conflicts.end()) facts.stream_conflict = conflict->second;
     }
     facts.deployment = find_or_missing(observed.deployments, child);
+    if (facts.spec_errors.empty())
+      facts.stream_id_change =
+          stream_id_change_problem(effective_stream_id(set, shard), facts.deployment.replication_stream_id);
     auto pvc = observed.pvcs.find(pvc_name);
     const PvcFacts* live_pvc = pvc == observed.pvcs.end() ? nullptr : &pvc->second;
     if (live_pvc) {
@@ -309,7 +312,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
 
     const bool runnable =
         values && !facts.pod_security_problem && !facts.database_url_problem && !facts.api_secret_problem &&
-        !facts.stream_conflict;
+        !facts.stream_id_change && !facts.stream_conflict;
     if (!may_write) {
       if (runnable && has_unapplied_changes(facts, live_pvc, effective_storage_size(set, shard)))
         pending.push_back(shard.name);
@@ -327,7 +330,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
       unless_current(kKindService, child, services, [&] { return render_service(set, shard); });
       unless_current(kKindDeployment, child, deployments,
                      [&] { return render_deployment(set, shard, *facts.desired_config_hash); });
-    } else if (facts.stream_conflict) {
+    } else if (facts.stream_conflict && !facts.stream_id_change) {
       // The shard lost its stream to an older set: its Electric must stop, or
       // two would consume one replication slot.
       for (const LiveChild& c : observed.children) {
@@ -335,7 +338,8 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
           plan.remove.push_back({c.kind, c.name, c.uid});
       }
     }
-    // Other problems (missing Secret, bad URL, empty API secret, shard spec error, a pod
+    // Other problems (missing Secret, bad URL, empty API secret, a changed
+    // stream ID, shard spec error, a pod
     // beyond the allowed Pod Security level) leave the shard's existing
     // children as they are: a running Electric keeps serving on its last
     // good configuration until the input is fixed.

@@ -68,6 +68,14 @@ std::string secret_not_base64_message(const SecretKeyRef& ref) {
   return "Secret \"" + ref.name + "\" key \"" + ref.key + "\" is not valid base64";
 }
 
+std::optional<std::string> stream_id_change_problem(const std::string& desired, const std::optional<std::string>& live) {
+  if (!live || *live == desired) return std::nullopt;
+  return "the replication stream ID would change from \"" + *live + "\" to \"" + desired +
+         "\": a new ID is a new replication slot, every shape purged and the old slot left holding WAL; "
+         "the shard keeps \"" + *live + "\" (to move it on purpose, remove the shard from spec.shards, "
+         "drop its old slot, and add it again)";
+}
+
 std::string empty_api_secret_message(const SecretKeyRef& ref) {
   return "Secret \"" + ref.name + "\" key \"" + ref.key +
          "\" (spec.apiSecretRef) is empty: Electric would take an empty secret from any client; "
@@ -85,7 +93,7 @@ std::optional<std::string> storage_shrink_problem(const std::string& desired, co
 bool ShardStatus::failing() const {
   return reason == kReasonInvalidSpec || reason == kReasonSecretNotFound ||
          reason == kReasonInvalidDatabaseURL || reason == kReasonInvalidAPISecret ||
-         reason == kReasonReplicationStreamConflict ||
+         reason == kReasonReplicationStreamConflict || reason == kReasonStreamIDChangeNotSupported ||
          reason == kReasonStorageShrinkNotSupported || reason == kReasonProgressDeadlineExceeded ||
          reason == kReasonPodSecurityViolation || reason == kReasonPodCreationFailed;
 }
@@ -133,6 +141,11 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
   }
   if (facts.api_secret_problem) {
     settle(ShardPhase::Failed, kReasonInvalidAPISecret, *facts.api_secret_problem);
+    return s;
+  }
+  if (facts.stream_id_change) {
+    s.replication_stream_id = *facts.deployment.replication_stream_id;  // what its Electric still uses
+    settle(ShardPhase::Failed, kReasonStreamIDChangeNotSupported, *facts.stream_id_change);
     return s;
   }
   if (facts.stream_conflict) {

@@ -31,6 +31,7 @@ inline constexpr std::string_view kReasonSecretNotFound = "SecretNotFound";
 inline constexpr std::string_view kReasonInvalidDatabaseURL = "InvalidDatabaseURL";
 inline constexpr std::string_view kReasonInvalidAPISecret = "InvalidAPISecret";
 inline constexpr std::string_view kReasonReplicationStreamConflict = "ReplicationStreamConflict";
+inline constexpr std::string_view kReasonStreamIDChangeNotSupported = "StreamIDChangeNotSupported";
 inline constexpr std::string_view kReasonStorageShrinkNotSupported = "StorageShrinkNotSupported";
 inline constexpr std::string_view kReasonPodSecurityViolation = "PodSecurityViolation";
 inline constexpr std::string_view kReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded";
@@ -67,6 +68,7 @@ struct ShardFacts {
   std::optional<std::string> database_url_problem;    // Failed, InvalidDatabaseURL
   std::optional<std::string> api_secret_problem;      // Failed, InvalidAPISecret
   std::optional<std::string> stream_conflict;         // Failed, ReplicationStreamConflict
+  std::optional<std::string> stream_id_change;        // Failed, StreamIDChangeNotSupported
   // Reported (reason StorageShrinkNotSupported) while the phase still
   // follows the Deployment, which keeps running on the unchanged PVC.
   std::optional<std::string> storage_shrink;
@@ -82,6 +84,9 @@ std::string secret_not_found_message(const SecretKeyRef& ref);
 std::string secret_key_missing_message(const SecretKeyRef& ref);
 // "Secret \"pg-0\" key \"url\" is not valid base64" (the value is never shown).
 std::string secret_not_base64_message(const SecretKeyRef& ref);
+// A message when the running Electric's stream ID (`live`, from its
+// Deployment) differs from the one spec gives (`desired`); none otherwise.
+std::optional<std::string> stream_id_change_problem(const std::string& desired, const std::optional<std::string>& live);
 // Why an empty API secret (apiSecretRef's key) is refused, and what to do.
 std::string empty_api_secret_message(const SecretKeyRef& ref);
 // A message when `desired` is smaller than the PVC's `current` request; none

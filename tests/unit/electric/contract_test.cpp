@@ -27,7 +27,6 @@ using namespace electric;
 const std::set<std::string> kPendingReasons = {
     "DatabaseUnreachable",   "AuthenticationFailed",   "WalLevelNotLogical",
     "MissingReplicationPrivilege", "NoFreeReplicationSlots", "WALRetentionHigh",
-    "StreamIDChangeNotSupported",
 };
 
 std::string contract() {
@@ -78,6 +77,7 @@ TEST(Contract, EveryReasonItNamesHasOneInTheCode) {
       {"SecretNotFound", kReasonSecretNotFound},
       {"InvalidDatabaseURL", kReasonInvalidDatabaseURL},
       {"InvalidAPISecret", kReasonInvalidAPISecret},
+      {"StreamIDChangeNotSupported", kReasonStreamIDChangeNotSupported},
       {"ReplicationStreamConflict", kReasonReplicationStreamConflict},
       {"StorageShrinkNotSupported", kReasonStorageShrinkNotSupported},
       {"ShardsNotReady", kReasonShardsNotReady},

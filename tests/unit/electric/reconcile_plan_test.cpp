@@ -914,6 +914,27 @@ TEST_F(PlanReconcileTest, AnEmptyApiSecretIsRefusedAndRunningShardsKeepWhatTheyH
   EXPECT_EQ(decoded_data(*find_applied(fixed, "Secret", "myapp-shard-0"))["ELECTRIC_SECRET"], "a-real-secret");
 }
 
+TEST_F(PlanReconcileTest, AStreamIDThatWouldChangeIsRefusedAndTheShardKeepsItsOwn) {
+  for (const auto& obj : plan().apply)
+    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
+  const std::string derived = *observed_.deployments["myapp-shard-0"].replication_stream_id;
+  add_child("Deployment", "myapp-shard-0", "0", "uid-d0");
+  object_["spec"]["shards"][0]["replicationStreamID"] = "another_id";  // the API server cannot tell
+  Plan p = plan();
+  EXPECT_EQ(shard_status(p, "0")["phase"], "Failed");
+  EXPECT_EQ(shard_status(p, "0")["reason"], "StreamIDChangeNotSupported");
+  EXPECT_EQ(shard_status(p, "0")["replicationStreamID"], derived);  // what its Electric still uses
+  EXPECT_THAT(shard_status(p, "0")["message"].get<std::string>(), HasSubstr("from \"" + derived + "\" to \"another_id\""));
+  EXPECT_THAT(applied_for_shard(p, "0"), IsEmpty());
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+  EXPECT_TRUE(has_event(p, "Warning", "StreamIDChangeNotSupported"));
+  EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-1"), nullptr) << "the other shards go on";
+
+  object_["spec"]["shards"][0]["replicationStreamID"] = derived;  // explicit, equal to the derived one: fine
+  EXPECT_NE(shard_status(plan(), "0")["reason"], "StreamIDChangeNotSupported");
+}
+
 TEST_F(PlanReconcileTest, NoGeneratedApiSecretYetLeavesShardsPending) {
   observed_.generated_api_secret.reset();
   Plan p = plan();
