@@ -172,6 +172,12 @@ class PlanReconcileTest : public ::testing::Test {
     return plan_reconcile(parsed(), observed_, previous_status);
   }
 
+  // The Deployments `p` applies, as the cluster reports them once rolled out.
+  void roll_out(const Plan& p) {
+    for (const auto& obj : p.apply)
+      if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
+  }
+
   void add_child(const std::string& kind, const std::string& name, const std::string& shard,
                  const std::string& uid, bool owned = true) {
     observed_.children.push_back({kind, name, shard, uid, owned});
@@ -328,8 +334,7 @@ TEST_F(PlanReconcileTest, NotReadyWhileDeploymentsAreMissing) {
 
 TEST_F(PlanReconcileTest, ReadyWhenEveryDeploymentIsAvailableAndUpdated) {
   Plan first = plan();
-  for (const auto& obj : first.apply)
-    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
+  roll_out(first);
   Plan p = plan(first.status);
   EXPECT_EQ(p.status["readyShards"], 3);
   EXPECT_EQ(condition(p.status, "Ready")["status"], "True");
@@ -348,8 +353,7 @@ TEST_F(PlanReconcileTest, ReadyWhenEveryDeploymentIsAvailableAndUpdated) {
 
 TEST_F(PlanReconcileTest, NotReadyUntilTheDeploymentControllerCaughtUp) {
   Plan first = plan();
-  for (const auto& obj : first.apply)
-    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
+  roll_out(first);
   observed_.deployments["myapp-shard-1"].generation = 4;  // observedGeneration 3
   Plan p = plan();
   EXPECT_EQ(p.status["readyShards"], 2);
@@ -360,8 +364,7 @@ TEST_F(PlanReconcileTest, NotReadyUntilTheDeploymentControllerCaughtUp) {
 
 TEST_F(PlanReconcileTest, ADeploymentWithAnOlderConfigHashIsNotReady) {
   Plan first = plan();
-  for (const auto& obj : first.apply)
-    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
+  roll_out(first);
   // The database URL changes: the live pod still runs with the old one.
   put("pg-shard-0", {{"url", "postgresql://app:rotated@db0.prod:5432/app"}});
   Plan p = plan();
@@ -915,8 +918,7 @@ TEST_F(PlanReconcileTest, AnEmptyApiSecretIsRefusedAndRunningShardsKeepWhatTheyH
 }
 
 TEST_F(PlanReconcileTest, AStreamIDThatWouldChangeIsRefusedAndTheShardKeepsItsOwn) {
-  for (const auto& obj : plan().apply)
-    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
+  roll_out(plan());
   const std::string derived = *observed_.deployments["myapp-shard-0"].replication_stream_id;
   add_child("Deployment", "myapp-shard-0", "0", "uid-d0");
   object_["spec"]["shards"][0]["replicationStreamID"] = "another_id";  // the API server cannot tell
@@ -958,8 +960,7 @@ TEST_F(PlanReconcileTest, LastTransitionTimeChangesOnlyWithTheConditionStatus) {
   Plan same = plan(first.status);
   EXPECT_EQ(same.status, first.status);  // nothing changed: nothing to write
 
-  for (const auto& obj : first.apply)
-    if (obj["kind"] == "Deployment") observed_.deployments[obj["metadata"]["name"]] = deployment_facts(rolled_out(obj));
+  roll_out(first);
   Plan ready = plan(first.status);
   EXPECT_EQ(condition(ready.status, "Ready")["status"], "True");
   EXPECT_EQ(condition(ready.status, "Ready")["lastTransitionTime"], kT2);
