@@ -21,6 +21,8 @@ RUN apt-get update \
       libyaml-cpp-dev \
       libssl-dev \
       libspdlog-dev \
+      libpq-dev \
+      pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the operator's build reads, so edits to docs, charts or tests do
@@ -40,6 +42,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libcpprest2.10 \
       libfmt9 \
+      libpq5 \
       libspdlog1.10 \
       libssl3 \
       libyaml-cpp0.7 \
