@@ -90,9 +90,10 @@ void render_set(const electric::ParsedShardSet& parsed, const RenderOptions& opt
   observed.max_pod_security_level = options.max_pod_security_level;
   observed.now = "<now>";
   // Every referenced key "exists" with a placeholder; the URL placeholder
-  // must parse, so it is a URL that names its source in the host part.
+  // must parse (Electric requires a user name), so it is a URL that names
+  // its source in the host part.
   observed.read_secret = [](const electric::SecretKeyRef& ref) {
-    return electric::SecretLookup::found("postgresql://from-secret-" + ref.name + "/" + ref.key);
+    return electric::SecretLookup::found("postgresql://placeholder@from-secret-" + ref.name + "/" + ref.key);
   };
   observed.generated_api_secret = "<generated>";
   electric::Plan plan = electric::plan_reconcile(parsed, observed, json());

@@ -1,11 +1,21 @@
-// PostgreSQL connection URIs (libpq's postgres:// and postgresql:// form):
-// where a shard's database is, for InvalidDatabaseURL and for telling when two
-// shards would share one replication slot. The password is never kept, and no
-// message or redacted form shows it or its length.
+// PostgreSQL connection URIs as Electric reads them (its
+// Electric.Config.parse_postgresql_uri/1 at 1.7.12, over Elixir's URI.parse):
+// where a shard's database is, for InvalidDatabaseURL, for telling when two
+// shards would share one replication slot, and for the database checks'
+// connection. No message or redacted form shows the password or its length.
 //
 //   auto url = electric::parse_database_url(secret_value);
 //   if (!url) -> shard Failed, reason InvalidDatabaseURL, message url.error()
 //   url->location() == {"db.prod", 5432, "app"};  url->redacted == "postgresql://app:***@db.prod:5432/app"
+//
+// Electric's rules: scheme postgres:// or postgresql:// (any case); a host
+// and a user name are required; the database defaults to the user name; the
+// user name, password and database are percent-decoded; of the query only
+// sslmode (disable, allow, prefer, require) and replication (refused) count,
+// every other parameter (host=, port=, dbname=, ...) is ignored. Stricter
+// than Electric, where Electric would misread the URL instead of refusing
+// it: a port that is not 1..65535 (Electric reads "h:abc" as port 5432) and
+// several hosts (Electric takes "h1,h2" as one host name that never resolves).
 #pragma once
 
 #include <string>
@@ -20,7 +30,7 @@ inline constexpr int kDefaultPostgresPort = 5432;
 
 // What identifies one database for replication-slot purposes.
 struct DatabaseLocation {
-  std::string host;  // lowercased; several hosts joined by ","
+  std::string host;  // lowercased
   int port = kDefaultPostgresPort;
   std::string dbname;
 
@@ -33,14 +43,16 @@ struct DatabaseLocation {
 };
 
 struct DatabaseURL {
-  std::string scheme;  // "postgres" or "postgresql"
-  std::string user;    // percent-decoded; "" when absent
-  std::string host;    // as written (decoded); multi-host: "h1:5432,h2:5433" hosts only joined by ","
-  int port = kDefaultPostgresPort;  // the first host's port
-  // Postgres defaults the database name to the user name, and so does this.
-  std::string dbname;
+  std::string scheme;  // "postgres" or "postgresql", lowercased
+  std::string user;    // percent-decoded, never empty
+  // For connecting only (the database checks): never in a message or log.
+  std::string password;
+  std::string host;    // as written; an IPv6 literal without its brackets
+  int port = kDefaultPostgresPort;
+  std::string dbname;  // percent-decoded; the user name when the path is empty
+  std::string sslmode = "prefer";  // disable | allow | prefer | require (Electric's default: prefer)
   // scheme://user:***@host:port/dbname; "***" stands for any password, and
-  // query parameters (which may hold one) are left out.
+  // query parameters are left out.
   std::string redacted;
 
   DatabaseLocation location() const;
