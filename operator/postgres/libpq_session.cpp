@@ -25,6 +25,8 @@ std::string one_line(const char* text) {
   return out;
 }
 
+constexpr const char* kNoPassfile = "/dev/null/no-passfile";
+
 bool contains(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
 
 // libpq gives no SQLSTATE for a failed connection, only the server's text,
@@ -96,18 +98,23 @@ class LibpqConnector : public Connector {
     const std::string timeout = std::to_string(s.connect_timeout.count());
     const std::string options = "-c statement_timeout=" + std::to_string(s.statement_timeout.count());
     // Every keyword explicit, so no PG* environment variable or service
-    // file of the operator's pod changes where or how it connects.
+    // file of the operator's pod changes where or how it connects; a
+    // passfile that cannot exist (libpq ignores it without a word, where
+    // /dev/null would make it print a warning to stderr).
     const char* keys[] = {"host",     "port",    "user",   "password",         "dbname", "sslmode",
                           "connect_timeout", "options", "application_name", "passfile", nullptr};
     const char* values[] = {s.host.c_str(),   port.c_str(),    s.user.c_str(),  s.password.c_str(),
                             s.dbname.c_str(), s.sslmode.c_str(), timeout.c_str(), options.c_str(),
-                            kApplicationName, "/dev/null",      nullptr};
+                            kApplicationName, kNoPassfile,      nullptr};
     ConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/0));
     if (!conn) return Failure{FailureKind::Unreachable, "out of memory opening a connection", ""};
     if (PQstatus(conn.get()) != CONNECTION_OK) {
       std::string message = one_line(PQerrorMessage(conn.get()));
       return Failure{classify_connect_failure(message), message, ""};
     }
+    // libpq prints the server's NOTICEs to stderr by default, which would
+    // break the operator's JSON log lines; they carry nothing we act on.
+    PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
     return std::unique_ptr<Session>(new LibpqSession(std::move(conn)));
   }
 };
