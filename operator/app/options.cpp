@@ -42,6 +42,9 @@ const CommandHelp& run_help() {
   --metrics-bind-address ADDR        /metrics (default :8080, 0 disables)
   --health-probe-bind-address ADDR   /healthz and /readyz (default :8081, 0 disables)
   --shutdown-grace-period DURATION   time for in-flight reconciles (default 30s)
+  --database-check-interval DURATION how often each shard's database is checked
+                                     (default 60s; new shards and edited URLs at
+                                     once); 0 turns the checks off for every set
 )"};
   return help;
 }
@@ -195,6 +198,11 @@ Command parse_run(FlagReader& r) {
          auto d = parse_duration(v);
          if (d) o.shutdown_grace_period = std::chrono::duration_cast<std::chrono::seconds>(*d);
          return need(d.has_value(), "--shutdown-grace-period must be a duration such as 30s, got \"" + v + "\"");
+       }},
+      {"--database-check-interval", [&](const std::string& v) {
+         auto d = v == "0" ? std::optional<std::chrono::milliseconds>(0) : parse_duration(v);
+         if (d) o.database_check_interval = *d;
+         return need(d.has_value(), "--database-check-interval must be a duration such as 60s (0: no checks), got \"" + v + "\"");
        }},
   };
   for (; !r.done(); ++r.i) {

@@ -28,6 +28,9 @@ struct RunOptions {
   std::string metrics_bind_address = ":8080";       // "0" disables
   std::string health_probe_bind_address = ":8081";  // "0" disables
   std::chrono::seconds shutdown_grace_period{30};
+  // Rounds of database checks for every set with spec.databaseChecks:
+  // Enabled; zero turns them off for every set (no connections at all).
+  std::chrono::milliseconds database_check_interval{std::chrono::seconds(60)};
 };
 
 // render's namespace when neither the file nor --namespace names one.

@@ -6,10 +6,12 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "app/caches.h"
+#include "app/database_checker.h"
 #include "app/memory.h"
 #include "app/shard_metrics.h"
 #include "app/shard_set_events.h"
@@ -208,6 +210,24 @@ runtime::Runnable controller_runnable(runtime::Controller& controller, const run
 }
 
 // Only the leader's workers take keys.
+// The database checks run on the leader only, beside the workers that read
+// their outcomes.
+runtime::Runnable database_checker_runnable(DatabaseChecker& checker, std::thread& thread) {
+  runtime::Runnable r;
+  r.name = "database checks";
+  r.leader_gated = true;
+  r.start = [&checker, &thread] {
+    thread = std::thread([&checker] { checker.run(); });
+    return kube::ok();
+  };
+  r.stop = [&checker, &thread] {
+    checker.stop();  // a round in flight ends within its connect and statement timeouts
+    if (thread.joinable()) thread.join();
+    return true;
+  };
+  return r;
+}
+
 runtime::Runnable workers_runnable(runtime::Controller& controller) {
   runtime::Runnable r;
   r.name = "workers";
@@ -325,7 +345,23 @@ int serve(const RunOptions& options) {
   runtime::ClientEventSink event_sink(*client);
   runtime::EventRecorder events(event_sink, event_options);
 
+  // Outcomes that change wake the set; the controller exists further down.
+  std::function<void(const std::string&)> enqueue_set = [](const std::string&) {};
+  std::unique_ptr<postgres::Connector> postgres_connector;
+  std::unique_ptr<DatabaseChecker> database_checker;
+  std::thread database_checker_thread;
+  if (options.database_check_interval.count() > 0) {
+    postgres_connector = postgres::make_libpq_connector();
+    DatabaseCheckerOptions checker_options;
+    checker_options.interval = options.database_check_interval;
+    checker_options.concurrency = static_cast<size_t>(options.concurrency);
+    checker_options.metrics = &registry;
+    checker_options.on_change = [&enqueue_set](const std::string& key) { enqueue_set(key); };
+    database_checker = std::make_unique<DatabaseChecker>(*postgres_connector, checker_options);
+  }
+
   ReconcilerOptions reconciler_options;
+  reconciler_options.database_checker = database_checker.get();
   reconciler_options.cluster_domain = options.cluster_domain;
   reconciler_options.max_pod_security_level = options.max_pod_security_level;
   reconciler_options.apply_concurrency = static_cast<size_t>(options.concurrency);
@@ -358,6 +394,7 @@ int serve(const RunOptions& options) {
   queue_gauges.longest_running_processor_seconds.set_function(
       [&controller] { return std::chrono::duration<double>(controller.queue().unfinished_work().longest).count(); });
   controller.set_leading(false);  // until workers_runnable starts
+  enqueue_set = [&controller](const std::string& key) { controller.enqueue(key); };
 
   // Sets, the operator's Secrets and referenced Secrets: each change wakes
   // only the sets it touches. Declared after the controller, so it is gone
@@ -411,6 +448,7 @@ int serve(const RunOptions& options) {
   manager.add(events_runnable(events));
   if (election) manager.add(elector_runnable(*election, options, event_options.instance));
   manager.add(controller_runnable(controller, manager, options.shutdown_grace_period));
+  if (database_checker) manager.add(database_checker_runnable(*database_checker, database_checker_thread));
   manager.add(workers_runnable(controller));
   manager.every(kEventFlushInterval, [&events] {
     events.flush();

@@ -223,6 +223,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const std::string name = key.substr(slash + 1);
   runtime::Projection object = inputs_.shard_set(ns, name);
   if (!object) {
+    if (options_.database_checker) options_.database_checker->forget(key);
     parsed_sets_->forget(key);
     settle_.forget(key);
     std::lock_guard<std::mutex> lock(memos_mu_);
@@ -238,7 +239,10 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_->get(*object);
   const electric::ParsedShardSet& parsed = *parsed_set;
   const electric::ShardSet& set = parsed.set;
-  if (set.being_deleted) return runtime::ReconcileResult::done();
+  if (set.being_deleted) {
+    if (options_.database_checker) options_.database_checker->forget(key);
+    return runtime::ReconcileResult::done();
+  }
   const runtime::ObjectReference set_ref{std::string(electric::kApiVersion), std::string(electric::kKind),
                                          ns, name, set.uid};
 
@@ -272,6 +276,11 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     if (cached.kind == "PersistentVolumeClaim") observed.pvcs[child_name] = electric::pvc_facts(child);
   }
   observed.stream_conflicts = inputs_.stream_conflicts(key);
+  if (options_.database_checker) {
+    observed.database_checks_on = true;
+    observed.database_checks =
+        options_.database_checker->observe(key, electric::database_targets(parsed, observed.read_secret));
+  }
   observed.child_current = [&](const std::string& kind, const std::string& child_name, const std::string& digest) {
     runtime::Projection live = inputs_.child(kind, ns, child_name);
     return live && carries_digest(digest, *live);

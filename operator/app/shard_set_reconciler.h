@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "app/database_checker.h"
 #include "app/reconcile_inputs.h"
 #include "app/parsed_sets.h"
 #include "app/settle_window.h"
@@ -43,6 +44,8 @@ struct ReconcilerOptions {
   // Shared with the sets' event handler, so that a set is parsed once per
   // resourceVersion; the reconciler makes its own when none is given.
   std::shared_ptr<ParsedSets> parsed_sets;
+  // Runs the database checks; none: no checks (spec.databaseChecks is moot).
+  DatabaseChecker* database_checker = nullptr;
 };
 
 // Digests of apply bodies whose result the API server stored in another

@@ -250,6 +250,19 @@ std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
   return out;
 }
 
+std::vector<DatabaseTarget> database_targets(const ParsedShardSet& parsed, const SecretReader& read_secret) {
+  std::vector<DatabaseTarget> out;
+  if (!parsed.set.spec.database_checks || parsed.set.being_deleted) return out;
+  for (const ClaimSource& source : claim_sources(parsed)) {
+    auto text = read_secret_key(source.database_url, read_secret);
+    if (!text) continue;
+    auto url = parse_database_url(*text);
+    if (!url) continue;
+    out.push_back(database_target(source.key, source.stream_id, *url, parsed.set.spec.wal_retention_threshold_bytes));
+  }
+  return out;
+}
+
 Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
                     const json& previous_status, RenderMemo* kept) {
   RenderMemo scratch;
@@ -293,6 +306,11 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
       facts.desired_config_hash = render.config_hash;
       auto conflict = observed.stream_conflicts.find({set.namespace_name, set.name, shard.name});
       if (conflict != observed.stream_conflicts.end()) facts.stream_conflict = conflict->second;
+      if (observed.database_checks_on && set.spec.database_checks && values && !facts.database_url_problem) {
+        auto check = observed.database_checks.find({set.namespace_name, set.name, shard.name});
+        if (check != observed.database_checks.end()) facts.database_check = check->second;
+        else facts.awaiting_database_check = true;
+      }
     }
     facts.deployment = find_or_missing(observed.deployments, child);
     if (facts.spec_errors.empty())
@@ -310,9 +328,12 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     }
     plan.shards.push_back(status);
 
+    // A running shard is never stopped by a database check, a new one waits for it.
+    const bool database_holds_it = !facts.deployment.exists && (facts.awaiting_database_check ||
+                                                                (facts.database_check && facts.database_check->blocks_new_shard()));
     const bool runnable =
         values && !facts.pod_security_problem && !facts.database_url_problem && !facts.api_secret_problem &&
-        !facts.stream_id_change && !facts.stream_conflict;
+        !facts.stream_id_change && !facts.stream_conflict && !database_holds_it;
     if (!may_write) {
       if (runnable && has_unapplied_changes(facts, live_pvc, effective_storage_size(set, shard)))
         pending.push_back(shard.name);

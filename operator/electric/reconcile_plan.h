@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "electric/database_check.h"
 #include "electric/live_facts.h"
 #include "electric/pod_security.h"
 #include "electric/render_memo.h"
@@ -51,6 +52,12 @@ struct Observed {
   std::vector<LiveChild> children;
   // Losers of find_stream_conflicts over every set the operator sees.
   std::map<ShardKey, std::string> stream_conflicts;
+  // Whether the operator runs database checks at all (off in `render`, and
+  // with --database-checks=Disabled); a set's spec.databaseChecks can turn
+  // them off for that set. When on, the outcomes known for the set's
+  // shards; a shard with none is still being checked.
+  bool database_checks_on = false;
+  std::map<ShardKey, DatabaseCheck> database_checks;
   std::string cluster_domain = "cluster.local";
   // The Pod Security level every shard's pod must meet (the operator flag
   // --max-pod-security-level); a pod that does not is refused.
@@ -102,6 +109,12 @@ struct Plan {
 // must not start a second Electric on the same slot meanwhile.
 std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
                                             const SecretReader& read_secret);
+
+// The shards of `parsed` the database checks connect for, with what they
+// connect with (database_url.h's parts, password included: for the checker
+// only). Only shards whose URL is readable and parses; none when the set has
+// spec.databaseChecks: Disabled or is being deleted.
+std::vector<DatabaseTarget> database_targets(const ParsedShardSet& parsed, const SecretReader& read_secret);
 
 // A shard's claim before its database URL is read: what an index keeps per
 // set, so a changed Secret re-derives the claims without re-parsing the set.

@@ -418,6 +418,20 @@ ParsedShardSet parse_shard_set(const json& object) {
   if (s.routing_config_map_name.empty() && !set.name.empty())
     s.routing_config_map_name = default_routing_config_map_name(set.name);
 
+  std::string database_checks = "Enabled";
+  if (r.read_string(*spec, "databaseChecks", "spec.databaseChecks", database_checks)) {
+    if (database_checks != "Enabled" && database_checks != "Disabled")
+      r.error("spec.databaseChecks", "must be Enabled or Disabled");
+    s.database_checks = database_checks != "Disabled";
+  }
+  if (r.read_string(*spec, "walRetentionThreshold", "spec.walRetentionThreshold", s.wal_retention_threshold)) {
+    auto q = parse_quantity(s.wal_retention_threshold);
+    if (!q || !q->positive())
+      r.error("spec.walRetentionThreshold", "must be a quantity greater than zero, e.g. 10Gi");
+    else
+      s.wal_retention_threshold_bytes = static_cast<int64_t>(q->millis / 1000);
+  }
+
   json network_policy;
   if (r.read_object(*spec, "networkPolicy", "spec.networkPolicy", network_policy)) {
     if (const json* enabled = r.member(network_policy, "enabled")) {

@@ -100,6 +100,12 @@ struct ShardSetSpec {
   PersistentVolumeClaimRetentionPolicy pvc_retention;
   std::string routing_config_map_name;  // defaulted to "<set>-routing"
   NetworkPolicySpec network_policy;
+  // spec.databaseChecks: Enabled (true, the default) or Disabled.
+  bool database_checks = true;
+  // spec.walRetentionThreshold: a slot that keeps more WAL than this is
+  // reported (WALRetentionHigh), in bytes.
+  std::string wal_retention_threshold = "10Gi";
+  int64_t wal_retention_threshold_bytes = int64_t{10} << 30;
   bool paused = false;
 };
 

@@ -95,7 +95,10 @@ bool ShardStatus::failing() const {
          reason == kReasonInvalidDatabaseURL || reason == kReasonInvalidAPISecret ||
          reason == kReasonReplicationStreamConflict || reason == kReasonStreamIDChangeNotSupported ||
          reason == kReasonStorageShrinkNotSupported || reason == kReasonProgressDeadlineExceeded ||
-         reason == kReasonPodSecurityViolation || reason == kReasonPodCreationFailed;
+         reason == kReasonPodSecurityViolation || reason == kReasonPodCreationFailed ||
+         reason == kReasonDatabaseUnreachable || reason == kReasonAuthenticationFailed ||
+         reason == kReasonWalLevelNotLogical || reason == kReasonMissingReplicationPrivilege ||
+         reason == kReasonNoFreeReplicationSlots || reason == kReasonWALRetentionHigh;
 }
 
 bool operator==(const ShardStatus& a, const ShardStatus& b) {
@@ -154,6 +157,16 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
   }
 
   const DeploymentFacts& d = facts.deployment;
+  if (!d.exists && !set.spec.paused) {
+    if (facts.awaiting_database_check) {
+      settle(ShardPhase::Pending, kReasonCheckingDatabase, "checking the database before the shard starts");
+      return s;
+    }
+    if (facts.database_check && facts.database_check->blocks_new_shard()) {
+      settle(ShardPhase::Failed, facts.database_check->reason, facts.database_check->message);
+      return s;
+    }
+  }
   const bool outdated = d.exists && facts.desired_config_hash && *facts.desired_config_hash != d.config_hash;
   if (outdated && !set.spec.paused) {
     settle(ShardPhase::Progressing, kReasonRollingOut, "updating the Deployment to the current spec and Secrets");
@@ -188,6 +201,11 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
   if (facts.storage_shrink) {
     s.reason = str(kReasonStorageShrinkNotSupported);
     s.message = *facts.storage_shrink;
+  }
+  if (facts.database_check && !facts.database_check->passed() && !s.failing()) {
+    // Running (or started regardless, when unreachable): reported, never stopped.
+    s.reason = facts.database_check->reason;
+    s.message = facts.database_check->message;
   }
   return s;
 }

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "electric/database_check.h"
 #include "electric/live_facts.h"
 #include "electric/shard_set.h"
 
@@ -72,6 +73,13 @@ struct ShardFacts {
   // Reported (reason StorageShrinkNotSupported) while the phase still
   // follows the Deployment, which keeps running on the unchanged PVC.
   std::optional<std::string> storage_shrink;
+  // The database checks' latest outcome (database_check.h), when the set
+  // has them on. A shard without a Deployment waits for its first outcome
+  // (Pending, CheckingDatabase) and gets none on a definitive failure
+  // (Failed); a running shard is only reported, its phase still following
+  // the Deployment.
+  std::optional<DatabaseCheck> database_check;
+  bool awaiting_database_check = false;
   DeploymentFacts deployment;
   // The config hash the operator wants on the pod template (config_hash.h);
   // when given and different from the live one, the shard is not "updated"

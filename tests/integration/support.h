@@ -53,7 +53,9 @@ class OperatorProcess {
  public:
   // Starts EO_OPERATOR_BIN (default build/bin/electric-operator) with
   // `run --kubeconfig $KUBECONFIG --metrics-bind-address 127.0.0.1:<free>
-  //  --health-probe-bind-address 127.0.0.1:<free>` plus `extra_args`.
+  //  --health-probe-bind-address 127.0.0.1:<free>` plus `extra_args`, and
+  // `--database-check-interval 0` unless extra_args name that flag: most
+  // tests' database URLs name hosts that do not exist.
   explicit OperatorProcess(std::vector<std::string> extra_args = {},
                            std::string kubeconfig = {});
   // Still running: SIGTERM, and the test fails unless it exits 0 in time.

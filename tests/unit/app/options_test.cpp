@@ -58,6 +58,13 @@ TEST(Options, RunFlagsInBothSpellings) {
   EXPECT_EQ(o.cluster_domain, "example.org");
 }
 
+TEST(Options, DatabaseCheckIntervalDefaultsToAMinuteAndZeroTurnsThemOff) {
+  EXPECT_EQ(std::get<RunOptions>(parse({"run"})).database_check_interval, std::chrono::seconds(60));
+  EXPECT_EQ(std::get<RunOptions>(parse({"run", "--database-check-interval=5s"})).database_check_interval,
+            std::chrono::seconds(5));
+  EXPECT_EQ(std::get<RunOptions>(parse({"run", "--database-check-interval", "0"})).database_check_interval.count(), 0);
+}
+
 TEST(Options, LeaderElectAcceptsExplicitFalse) {
   auto o = std::get<RunOptions>(parse({"run", "--leader-elect=false"}));
   EXPECT_FALSE(o.leader_elect);
@@ -74,6 +81,7 @@ TEST(Options, BadInputIsAUsageErrorWithAClearMessage) {
            {{"run", "--frobnicate"}, "unknown flag for run: --frobnicate"},
            {{"run", "--namespace"}, "--namespace needs a value"},
            {{"run", "--shutdown-grace-period=soon"}, "must be a duration"},
+           {{"run", "--database-check-interval=often"}, "--database-check-interval must be a duration"},
            {{"run", "--max-pod-security-level=none"}, "--max-pod-security-level must be privileged, baseline or restricted, got \"none\""},
            {{"render", "-f", "s.yaml", "--max-pod-security-level=Baseline"}, "--max-pod-security-level must be"},
            {{"render"}, "render needs -f FILE"},

@@ -937,6 +937,99 @@ TEST_F(PlanReconcileTest, AStreamIDThatWouldChangeIsRefusedAndTheShardKeepsItsOw
   EXPECT_NE(shard_status(plan(), "0")["reason"], "StreamIDChangeNotSupported");
 }
 
+// --- Database checks (api.md, "Database checks") -------------------------------
+
+DatabaseCheck failed_check(std::string_view reason, const std::string& message) {
+  return DatabaseCheck{std::string(reason), message, std::nullopt};
+}
+
+TEST_F(PlanReconcileTest, ANewShardWaitsForItsFirstDatabaseCheck) {
+  observed_.database_checks_on = true;
+  observed_.database_checks[{"prod", "myapp", "0"}] = DatabaseCheck{};
+  observed_.database_checks[{"prod", "myapp", "1"}] = DatabaseCheck{};
+  Plan p = plan();
+  const json& s2 = shard_status(p, "2");
+  EXPECT_EQ(s2["phase"], "Pending");
+  EXPECT_EQ(s2["reason"], "CheckingDatabase");
+  EXPECT_EQ(find_applied(p, "Deployment", "myapp-shard-2"), nullptr);
+  EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-0"), nullptr);
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "False");  // waiting is not failing
+}
+
+TEST_F(PlanReconcileTest, ADefinitiveDatabaseCheckFailureKeepsANewShardFromStarting) {
+  observed_.database_checks_on = true;
+  for (auto reason : {kReasonAuthenticationFailed, kReasonWalLevelNotLogical, kReasonMissingReplicationPrivilege,
+                      kReasonNoFreeReplicationSlots, kReasonReplicationStreamConflict}) {
+    SCOPED_TRACE(std::string(reason));
+    observed_.database_checks[{"prod", "myapp", "0"}] = DatabaseCheck{};
+    observed_.database_checks[{"prod", "myapp", "1"}] = failed_check(reason, "what to change");
+    observed_.database_checks[{"prod", "myapp", "2"}] = DatabaseCheck{};
+    Plan p = plan();
+    const json& s1 = shard_status(p, "1");
+    EXPECT_EQ(s1["phase"], "Failed");
+    EXPECT_EQ(s1["reason"], std::string(reason));
+    EXPECT_EQ(s1["message"], "what to change");
+    EXPECT_EQ(find_applied(p, "Deployment", "myapp-shard-1"), nullptr);
+    EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-2"), nullptr);
+    EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+    EXPECT_TRUE(has_event(p, "Warning", std::string(reason)));
+  }
+}
+
+TEST_F(PlanReconcileTest, ARunningShardIsNeverStoppedByADatabaseCheck) {
+  roll_out(plan());
+  observed_.database_checks_on = true;
+  observed_.database_checks[{"prod", "myapp", "0"}] = DatabaseCheck{};
+  observed_.database_checks[{"prod", "myapp", "1"}] = failed_check(kReasonWalLevelNotLogical, "wal_level is replica");
+  observed_.database_checks[{"prod", "myapp", "2"}] = DatabaseCheck{};
+  Plan p = plan();
+  const json& s1 = shard_status(p, "1");
+  EXPECT_EQ(s1["phase"], "Ready");  // still follows its Deployment
+  EXPECT_EQ(s1["reason"], "WalLevelNotLogical");
+  EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-1"), nullptr);
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+}
+
+TEST_F(PlanReconcileTest, AnUnreachableDatabaseIsReportedButTheShardStarts) {
+  observed_.database_checks_on = true;
+  for (const char* shard : {"0", "1", "2"})
+    observed_.database_checks[{"prod", "myapp", shard}] = failed_check(kReasonDatabaseUnreachable, "cannot reach");
+  Plan p = plan();
+  EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-0"), nullptr);
+  const json& s0 = shard_status(p, "0");
+  EXPECT_EQ(s0["phase"], "Progressing");
+  EXPECT_EQ(s0["reason"], "DatabaseUnreachable");
+  EXPECT_EQ(condition(p.status, "Degraded")["status"], "True");
+}
+
+TEST_F(PlanReconcileTest, DatabaseChecksDisabledInSpecNeitherWaitNorReport) {
+  object_["spec"]["databaseChecks"] = "Disabled";
+  observed_.database_checks_on = true;
+  observed_.database_checks[{"prod", "myapp", "1"}] = failed_check(kReasonWalLevelNotLogical, "stale");
+  Plan p = plan();
+  EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-1"), nullptr);
+  EXPECT_NE(find_applied(p, "Deployment", "myapp-shard-2"), nullptr);
+  EXPECT_EQ(shard_status(p, "1")["reason"], "Creating");
+  EXPECT_THAT(database_targets(parsed(), reader()), IsEmpty());
+}
+
+TEST_F(PlanReconcileTest, DatabaseTargetsCarryWhatTheCheckConnectsWith) {
+  auto targets = database_targets(parsed(), reader());
+  ASSERT_EQ(targets.size(), 3u);
+  EXPECT_EQ(targets[0].shard.key, (ShardKey{"prod", "myapp", "0"}));
+  EXPECT_EQ(targets[0].connection.host, "db0.prod");
+  EXPECT_EQ(targets[0].connection.password, "pw0-s3cret");
+  EXPECT_EQ(targets[0].connection.dbname, "app");
+  EXPECT_EQ(targets[0].shard.stream_id, "prod_myapp_0");
+  EXPECT_NE(targets[0].connection_key, targets[1].connection_key);  // other servers
+  // A new password is a new fingerprint: the outcome for the old one does not count.
+  put("pg-shard-0", {{"url", "postgresql://app:rotated@db0.prod:5432/app"}});
+  auto rotated = database_targets(parsed(), reader());
+  EXPECT_NE(rotated[0].fingerprint, targets[0].fingerprint);
+  EXPECT_EQ(rotated[1].fingerprint, targets[1].fingerprint);
+}
+
 TEST_F(PlanReconcileTest, NoGeneratedApiSecretYetLeavesShardsPending) {
   observed_.generated_api_secret.reset();
   Plan p = plan();
