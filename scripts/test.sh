@@ -2,11 +2,12 @@
 # Runs every test suite and prints one closing line "N passed, M failed"
 # (", K skipped" added when K > 0). tests/README.md says what counts as what.
 #
-# Unit tests run in the normal and the sanitizer (ASan+UBSan) build. Then the
-# local control plane starts (tests/cluster/cluster up), and the cluster,
+# Unit tests run in the normal and the sanitizer (ASan+UBSan) build. Then
+# real PostgreSQL servers (tests/postgres/postgres up) and the local control
+# plane start (tests/cluster/cluster up), and the cluster,
 # integration (sanitizer build, operator binary as a separate process,
-# shuffled with a printed seed) and e2e suites run against it. The cluster is stopped at
-# the end, also on failure.
+# shuffled with a printed seed) and e2e suites run against them. Both are
+# stopped at the end, also on failure.
 #
 #   scripts/test.sh               everything
 #   scripts/test.sh --unit-only   no cluster
@@ -163,13 +164,15 @@ main() {
 
   run_script runner "$timeout_unit" tests/runner/runner_test.sh
   run_script bench-unit "$timeout_unit" bench/unit_tests.py
-  for layer in base kube runtime electric app; do
+  for layer in base kube runtime postgres electric app; do
     run_gtest "unit-$layer" "$timeout_unit" "build/bin/unit_$layer"
     run_gtest "unit-$layer-asan" "$timeout_unit" "build-asan/bin/unit_$layer"
   done
 
   if ! $unit_only; then
-    trap 'tests/cluster/cluster down >/dev/null 2>&1 || true' EXIT
+    trap 'tests/cluster/cluster down >/dev/null 2>&1 || true; tests/postgres/postgres down >/dev/null 2>&1 || true' EXIT
+    # The database checks' tests need real PostgreSQL servers beside the cluster.
+    tests/postgres/postgres up || record_failure postgres-up "the PostgreSQL test servers did not start"
     if tests/cluster/cluster up; then run_cluster_suites
     else record_failure cluster-up "the local control plane did not start"; fi
   fi
