@@ -34,10 +34,9 @@ else
   echo "operator started (pid $!, log build/demo/operator.log)"
 fi
 
-kubectl apply -k manifests/samples >/dev/null
-echo "applied manifests/samples: ElectricShardSet myapp with 3 shards in namespace electric-demo"
-
-# Real databases for the sample: a role that may replicate, one database per shard.
+# The sample (manifests/samples) with its placeholder Secrets replaced by
+# three databases of a real local PostgreSQL: a role that may replicate, one
+# database per shard. The Secrets come first, so the checks see real URLs.
 [[ -f build/postgres/env ]] || tests/postgres/postgres up
 # shellcheck disable=SC1091
 source build/postgres/env
@@ -47,6 +46,7 @@ if [[ -z $(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = 'electric'") ]]
   psql_admin -c "CREATE ROLE electric LOGIN REPLICATION"
 fi
 psql_admin -c "ALTER ROLE electric PASSWORD '$demo_password'"
+kubectl apply -f manifests/samples/namespace.yaml >/dev/null
 for shard in 0 1 2; do
   [[ -n $(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = 'shard_$shard'") ]] ||
     psql_admin -c "CREATE DATABASE shard_$shard OWNER electric"
@@ -54,11 +54,14 @@ for shard in 0 1 2; do
     --from-literal=url="postgresql://electric:$demo_password@$EO_PG_HOST:$EO_PG_LOGICAL_PORT/shard_$shard?sslmode=disable" |
     kubectl apply -f - >/dev/null
 done
-echo "pointed the sample's Secrets at databases shard_0..2 of the local PostgreSQL on port $EO_PG_LOGICAL_PORT"
+echo "Secrets pg-shard-0..2 point at databases shard_0..2 of the local PostgreSQL on port $EO_PG_LOGICAL_PORT"
+kubectl apply -f manifests/samples/electricshardset.yaml >/dev/null
+echo "applied manifests/samples/electricshardset.yaml: ElectricShardSet myapp with 3 shards in namespace electric-demo"
 
+# Ready, and not Degraded: every shard's database passed its checks.
 for _ in $(seq 1 90); do
-  ready=$(kubectl get ess myapp -n electric-demo -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
-  [[ $ready == True ]] && break
+  ready=$(kubectl get ess myapp -n electric-demo -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}{.status.conditions[?(@.type=="Degraded")].status}' 2>/dev/null || true)
+  [[ $ready == TrueFalse ]] && break
   sleep 1
 done
 
@@ -77,4 +80,4 @@ echo
 echo
 echo "export KUBECONFIG=$KUBECONFIG"
 echo "stop: kill \$(cat build/demo/operator.pid); make cluster-down; tests/postgres/postgres down"
-[[ $ready == True ]] || { echo "the set did not become Ready within 90 s; see build/demo/operator.log" >&2; exit 1; }
+[[ $ready == TrueFalse ]] || { echo "the set did not become Ready (and not Degraded) within 90 s; see build/demo/operator.log" >&2; exit 1; }
