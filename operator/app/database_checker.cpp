@@ -134,6 +134,9 @@ size_t DatabaseChecker::run_round(bool all) {
                         [&](size_t i) { results[i] = check_group(connector_, *groups[i]); });
 
   std::set<std::string> changed;
+  // Newly failing shards, one log line per server and reason: a 512-shard
+  // set on a misconfigured server must not write 512 lines.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> newly_failing;
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     for (size_t i = 0; i < groups.size(); ++i) {
@@ -143,14 +146,18 @@ size_t DatabaseChecker::run_round(bool all) {
         Outcome& kept = state_->outcomes[target.shard.key];
         if (kept.fingerprint != target.fingerprint || kept.check != check) {
           changed.insert(set_key_of(target.shard.key));
-          if (!check.passed() && kept.check.reason != check.reason)
-            spdlog::warn("database check of shard {} ({}:{}): {}", target.shard.key.shard, target.shard.host,
-                         target.shard.port, check.reason);
+          if (!check.passed() && kept.check.reason != check.reason) {
+            const std::string server = target.shard.host + ":" + std::to_string(target.shard.port);
+            newly_failing[{server, check.reason}].push_back(set_key_of(target.shard.key) + "/" + target.shard.key.shard);
+          }
         }
         kept = Outcome{target.fingerprint, check};
       }
     }
   }
+  for (const auto& [where, shards] : newly_failing)
+    spdlog::warn("database checks on {}: {} for {} shard(s), e.g. {}", where.first, where.second, shards.size(),
+                 shards.front());
   if (connections_total_) {
     for (const auto& result : results) connections_total_->with({result.connected ? "connected" : "failed"}).inc();
   }

@@ -209,7 +209,6 @@ runtime::Runnable controller_runnable(runtime::Controller& controller, const run
   return r;
 }
 
-// Only the leader's workers take keys.
 // The database checks run on the leader only, beside the workers that read
 // their outcomes.
 runtime::Runnable database_checker_runnable(DatabaseChecker& checker, std::thread& thread) {
@@ -228,6 +227,7 @@ runtime::Runnable database_checker_runnable(DatabaseChecker& checker, std::threa
   return r;
 }
 
+// Only the leader's workers take keys.
 runtime::Runnable workers_runnable(runtime::Controller& controller) {
   runtime::Runnable r;
   r.name = "workers";
