@@ -214,6 +214,10 @@ Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
       referenced_secrets([&client](const std::string& ns, const std::string& name) {
         return client.get(kube::kSecrets, ns, name);
       }) {
+  referenced_secrets.set_live_stream_ids([this](const std::string& ns, const std::string& name) {
+    runtime::Projection live = deployments.get(ns, name);
+    return live ? electric::deployment_facts(*live).replication_stream_id : std::nullopt;
+  });
   for (const std::string& ns : namespaces.empty() ? std::vector<std::string>{""} : namespaces) {
     runtime::WatcherOptions options;
     options.name = "secret metadata " + (ns.empty() ? std::string("in all namespaces") : "in " + ns);

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "electric/naming.h"
+
 namespace app {
 
 using nlohmann::json;
@@ -86,7 +88,11 @@ std::set<std::string> ReferencedSecrets::update_claims_locked(const std::string&
   const std::string& ns = set->second.ns;
   electric::SecretReader read = [&](const electric::SecretKeyRef& ref) { return lookup_locked(ns, ref); };
   std::vector<electric::ShardIdentity> identities;
-  for (const electric::ClaimSource& source : set->second.claims) {
+  for (electric::ClaimSource source : set->second.claims) {
+    if (live_stream_id_) {
+      auto live = live_stream_id_(ns, electric::shard_child_name(source.key.set_name, source.key.shard));
+      if (live && !live->empty()) source.stream_id = *live;
+    }
     if (auto identity = electric::resolve_claim(source, read)) identities.push_back(std::move(*identity));
   }
   return claims_.update_set(set_key, std::move(identities));
@@ -287,9 +293,29 @@ bool ReferencedSecrets::waiting_for(const std::string& set_key) const {
   return false;
 }
 
-std::map<electric::ShardKey, std::string> ReferencedSecrets::stream_conflicts(const std::string& set_key) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return claims_.conflicts_for(set_key);
+std::map<electric::ShardKey, std::string> ReferencedSecrets::stream_conflicts(const std::string& set_key) {
+  std::set<std::string> wake;
+  std::map<electric::ShardKey, std::string> conflicts;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake = update_claims_locked(set_key);
+    conflicts = claims_.conflicts_for(set_key);
+  }
+  wake.erase(set_key);  // it is being reconciled with what changed
+  wake_all(wake);
+  return conflicts;
+}
+
+void ReferencedSecrets::refresh_all_claims() {
+  std::set<std::string> wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [set_key, entry] : sets_) {
+      auto more = update_claims_locked(set_key);
+      wake.insert(more.begin(), more.end());
+    }
+  }
+  wake_all(wake);
 }
 
 std::vector<std::string> ReferencedSecrets::sets_referencing(const std::string& ns, const std::string& name) const {

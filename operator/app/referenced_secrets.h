@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -56,6 +57,11 @@ class ReferencedSecrets {
   ReferencedSecrets(const ReferencedSecrets&) = delete;
   ReferencedSecrets& operator=(const ReferencedSecrets&) = delete;
 
+  // The stream ID the live Deployment `name` in `ns` runs with, if any: a
+  // shard whose stream ID change was refused (StreamIDChangeNotSupported)
+  // keeps its running Electric's ID, and claims that one. Set before use.
+  using LiveStreamID = std::function<std::optional<std::string>(const std::string& ns, const std::string& name)>;
+  void set_live_stream_ids(LiveStreamID live) { live_stream_id_ = std::move(live); }
   // Counts each GET (rest of the metrics read totals()); set before use.
   void set_fetch_counter(runtime::Counter* counter) { fetch_counter_ = counter; }
   // Where wakes go; null drops them. Returns once no wake is running, so a
@@ -83,7 +89,14 @@ class ReferencedSecrets {
   // reconcile then would report SecretNotFound for a Secret that exists.
   // The fetch wakes the set.
   bool waiting_for(const std::string& set_key) const;
-  std::map<electric::ShardKey, std::string> stream_conflicts(const std::string& set_key) const;
+  // The set's claims re-derived first (they read the live Deployments), so a
+  // reconcile sees the stream its shards' Electrics use now; sets whose
+  // contention that changes are woken.
+  std::map<electric::ShardKey, std::string> stream_conflicts(const std::string& set_key);
+  // Re-derives every set's claims: once the Deployments are cached, before
+  // the first reconcile, so no set starts on a stream a refused shard's
+  // Electric still runs (its claim was derived before its Deployment was seen).
+  void refresh_all_claims();
   std::vector<std::string> sets_referencing(const std::string& ns, const std::string& name) const;
 
   struct Totals {
@@ -117,6 +130,7 @@ class ReferencedSecrets {
   void wake_all(const std::set<std::string>& keys);
 
   Fetch fetch_;
+  LiveStreamID live_stream_id_;
   runtime::Counter* fetch_counter_ = nullptr;
 
   mutable std::mutex mu_;

@@ -180,12 +180,13 @@ runtime::Runnable events_runnable(runtime::EventRecorder& events) {
 // Waits for the caches' sync, then runs the worker threads, parked until
 // workers_runnable lets them take keys. Its stop is the drain.
 runtime::Runnable controller_runnable(runtime::Controller& controller, const runtime::Manager& manager,
-                                      std::chrono::seconds grace) {
+                                      std::chrono::seconds grace, std::function<void()> after_sync) {
   runtime::Runnable r;
   r.name = "controller";
   r.drains = true;
-  r.start = [&controller, &manager] {
+  r.start = [&controller, &manager, after_sync] {
     if (controller.start(kCacheSyncTimeout)) {
+      after_sync();
       return_free_memory();  // the initial LISTs' parsed pages
       return kube::ok();
     }
@@ -447,7 +448,8 @@ int serve(const RunOptions& options) {
   manager.add(caches_runnable(caches));
   manager.add(events_runnable(events));
   if (election) manager.add(elector_runnable(*election, options, event_options.instance));
-  manager.add(controller_runnable(controller, manager, options.shutdown_grace_period));
+  manager.add(controller_runnable(controller, manager, options.shutdown_grace_period,
+                                  [&caches] { caches.referenced_secrets.refresh_all_claims(); }));
   if (database_checker) manager.add(database_checker_runnable(*database_checker, database_checker_thread));
   manager.add(workers_runnable(controller));
   manager.every(kEventFlushInterval, [&events] {

@@ -112,6 +112,32 @@ TEST_F(SecretsTest, ASecretChangeAloneMovesAStreamConflict) {
   EXPECT_TRUE(eventually([&] { return set_ready(ns.name(), "newer", 1); }, 90s)) << op.log_tail();
 }
 
+TEST_F(SecretsTest, AShardThatKeptItsStreamIDStillClaimsIt) {
+  TestNamespace ns("keptid");
+  put_secret(ns.name(), "pg-0", {{"url", "postgresql://electric:pw@shared-db:5432/app"}});
+  OperatorProcess op({"--namespace", ns.name()});
+  apply_set(shard_set(ns.name(), "older", 1));
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "older", 1); }, 90s)) << op.log_tail();
+  const std::string running = shard_status(ns.name(), "older", "0").value("replicationStreamID", "");
+  ASSERT_FALSE(running.empty());
+  // An explicit ID that differs is refused: the shard's Electric keeps `running`.
+  json changed = shard_set(ns.name(), "older", 1);
+  changed["spec"]["shards"][0]["replicationStreamID"] = "asked_for";
+  apply_set(changed);
+  ASSERT_TRUE(eventually([&] {
+    return shard_status(ns.name(), "older", "0").value("reason", "") == "StreamIDChangeNotSupported";
+  }, 30s)) << op.log_tail();
+  // A newer set asking for `running` on the same server must not start a second Electric on its slot.
+  std::this_thread::sleep_for(1100ms);  // creationTimestamps have 1 s resolution
+  json newer = shard_set(ns.name(), "newer", 1);
+  newer["spec"]["shards"][0]["replicationStreamID"] = running;
+  apply_set(newer);
+  EXPECT_TRUE(eventually([&] {
+    return shard_status(ns.name(), "newer", "0").value("reason", "") == "ReplicationStreamConflict";
+  }, 30s)) << shard_status(ns.name(), "newer", "0").dump() << op.log_tail();
+  EXPECT_TRUE(get_object(kube::kDeployments, ns.name(), "newer-shard-0").is_null());
+}
+
 TEST_F(SecretsTest, AnApiSecretMadeBySomeoneElseIsLabelledAndKeptAsItIs) {
   TestNamespace ns("apisecret");
   put_secret(ns.name(), "pg-0", {{"url", pg_url(0)}});

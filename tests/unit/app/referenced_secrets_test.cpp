@@ -252,6 +252,32 @@ TEST_F(ReferencedSecretsTest, StreamClaimsFollowTheSecretsAcrossNamespaces) {
   EXPECT_TRUE(refs.stream_conflicts("b/new").empty());
 }
 
+TEST_F(ReferencedSecretsTest, AShardWhoseStreamIDChangeWasRefusedClaimsTheIDItsElectricRuns) {
+  // a/old's shard asks for "asked_for", but its Deployment still runs
+  // "running" (StreamIDChangeNotSupported); b/new asks for "running".
+  std::map<std::string, std::string> live = {{"a/old-shard-0", "running"}};
+  refs.set_live_stream_ids([&](const std::string& ns, const std::string& name) -> std::optional<std::string> {
+    auto it = live.find(ns + "/" + name);
+    return it == live.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+  cluster["a/pg"] = secret("1", {{"url", kUrlA}});
+  cluster["b/pg"] = secret("1", {{"url", kUrlA}});
+  add_set(set_object("a", "old", "2024-01-01T00:00:00Z", {"pg"}, "asked_for"));
+  add_set(set_object("b", "new", "2024-02-01T00:00:00Z", {"pg"}, "running"));
+  fetch_all();
+  auto losers = refs.stream_conflicts("b/new");
+  ASSERT_EQ(losers.size(), 1u) << "two Electrics would share electric_slot_running";
+  EXPECT_EQ(losers.begin()->first, (electric::ShardKey{"b", "new", "0"}));
+
+  // The old Deployment goes (its shard then starts on the ID it asked for):
+  // the next reconcile of a/old re-derives its claim, and b/new is woken.
+  live.clear();
+  take_woken();
+  EXPECT_TRUE(refs.stream_conflicts("a/old").empty());
+  EXPECT_EQ(take_woken(), (std::set<std::string>{"b/new"}));
+  EXPECT_TRUE(refs.stream_conflicts("b/new").empty());
+}
+
 TEST_F(ReferencedSecretsTest, TheFetcherThreadDrainsThePendingReads) {
   cluster["ns/pg"] = secret("1", {{"url", kUrlA}});
   std::mutex mu;
