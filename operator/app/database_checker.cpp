@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/stream_claims.h"  // set_key_of
 #include "postgres/server_facts.h"
 #include "runtime/parallel.h"
 
@@ -11,8 +12,6 @@ namespace {
 using electric::DatabaseCheck;
 using electric::DatabaseTarget;
 using electric::ShardKey;
-
-std::string set_key_of(const ShardKey& key) { return key.set_namespace + "/" + key.set_name; }
 
 struct GroupResult {
   bool connected = false;

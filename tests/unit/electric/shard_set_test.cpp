@@ -343,6 +343,25 @@ TEST(Validate, StorageSizeMustBeAPositiveQuantity) {
   EXPECT_NE(errors[1].message.find("not a quantity"), std::string::npos);
 }
 
+TEST(ParseShardSet, DatabaseChecksAndTheWalThreshold) {
+  ParsedShardSet defaults = parse_shard_set(electric_test::sample_object());
+  EXPECT_TRUE(defaults.set.spec.database_checks);
+  EXPECT_EQ(defaults.set.spec.wal_retention_threshold_bytes, int64_t{10} << 30);
+
+  json object = electric_test::sample_object();
+  object["spec"]["databaseChecks"] = "Disabled";
+  object["spec"]["walRetentionThreshold"] = "512Mi";
+  ParsedShardSet parsed = parse_shard_set(object);
+  ASSERT_TRUE(parsed.ok()) << describe_errors(parsed.errors);
+  EXPECT_FALSE(parsed.set.spec.database_checks);
+  EXPECT_EQ(parsed.set.spec.wal_retention_threshold_bytes, int64_t{512} << 20);
+
+  object["spec"]["databaseChecks"] = "Off";
+  object["spec"]["walRetentionThreshold"] = "lots";
+  parsed = parse_shard_set(object);
+  EXPECT_THAT(paths(parsed.errors), ElementsAre("spec.databaseChecks", "spec.walRetentionThreshold"));
+}
+
 TEST(Validate, PortAndEnums) {
   ShardSet set = electric_test::sample_set();
   set.spec.service.port = 0;
