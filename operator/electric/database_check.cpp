@@ -54,13 +54,6 @@ const postgres::ReplicationSlot* find_slot(const postgres::ServerFacts& facts, c
   return nullptr;
 }
 
-// Each part with its length first, so no two lists of parts give one text.
-std::string digest_of(std::initializer_list<std::string> parts) {
-  std::string text;
-  for (const auto& part : parts) text += std::to_string(part.size()) + ":" + part;
-  return sha256_hex(text);
-}
-
 }  // namespace
 
 DatabaseTarget database_target(const ShardKey& key, const std::string& stream_id, const DatabaseURL& url,
@@ -74,8 +67,9 @@ DatabaseTarget database_target(const ShardKey& key, const std::string& stream_id
   t.connection.dbname = url.dbname;
   t.connection.sslmode = url.sslmode;
   const DatabaseLocation where = url.location();
-  t.connection_key = digest_of({where.host, std::to_string(url.port), url.user, url.password, url.sslmode});
-  t.fingerprint = digest_of({t.connection_key, url.dbname, stream_id, std::to_string(wal_retention_threshold_bytes)});
+  const std::string port = std::to_string(url.port), threshold = std::to_string(wal_retention_threshold_bytes);
+  t.connection_key = sha256_hex_of_parts({where.host, port, url.user, url.password, url.sslmode});
+  t.fingerprint = sha256_hex_of_parts({t.connection_key, url.dbname, stream_id, threshold});
   return t;
 }
 

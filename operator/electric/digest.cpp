@@ -26,4 +26,10 @@ std::string sha256_hex(std::string_view bytes) {
   return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
+std::string sha256_hex_of_parts(const std::vector<std::string_view>& parts) {
+  std::string text;
+  for (std::string_view part : parts) text.append(std::to_string(part.size())).append(":").append(part);
+  return sha256_hex(text);
+}
+
 }  // namespace electric

@@ -172,18 +172,14 @@ std::string render_inputs(const ParsedShardSet& parsed, const Shard& shard, cons
                           PodSecurityLevel level) {
   auto key = parsed.render_keys.find(shard.name);
   if (key == parsed.render_keys.end()) return "";
-  // Each part with its length first: Secret values may hold any byte, and
-  // two different sets of parts must never make the same text.
-  std::string text;
-  auto add = [&text](const std::string& part) { text.append(std::to_string(part.size())).append(":").append(part); };
-  add(key->second);
-  add(to_string(level));
+  const std::string level_name = to_string(level);
+  std::vector<std::string_view> parts = {key->second, level_name};
   if (values) {
-    add(values->database_url);
-    add(values->electric_secret);
-    if (values->pooled_database_url) add(*values->pooled_database_url);
+    parts.push_back(values->database_url);
+    parts.push_back(values->electric_secret);
+    if (values->pooled_database_url) parts.push_back(*values->pooled_database_url);
   }
-  return sha256_hex(text);
+  return sha256_hex_of_parts(parts);
 }
 
 // The shard's checks, from the memo when its inputs are unchanged.
