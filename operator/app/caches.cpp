@@ -203,7 +203,10 @@ size_t KindCache::size() const {
 
 Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
     : sets(client, kShardSets, namespaces, "",
-           runtime::fields_projector({"/metadata/creationTimestamp", "/spec", "/status"}), {}),
+           runtime::fields_projector({"/metadata/creationTimestamp", "/spec", "/status",
+                                     "/metadata/annotations/" +
+                                         base::pointer_token(std::string(electric::kAnnotationSkipSlotCleanup))}),
+           {}),
       secrets(client, kube::kSecrets, namespaces, managed_selector(), project_secret, {kShardSetLabel}),
       deployments(client, kube::kDeployments, namespaces, managed_selector(), project_deployment, {kShardSetLabel}),
       services(client, kube::kServices, namespaces, managed_selector(), identity_only, {kShardSetLabel}),

@@ -32,6 +32,36 @@ GroupResult check_group(postgres::Connector& connector, const std::vector<Databa
   return {session.ok(), electric::evaluate_database_checks(facts, shards)};
 }
 
+using electric::SlotCleanupOutcome;
+using electric::SlotCleanupState;
+constexpr auto kNever = std::chrono::steady_clock::time_point::max();
+
+// One attempt at dropping a slot and then its publication.
+SlotCleanupOutcome attempt_cleanup(postgres::Connector& connector, const DatabaseChecker::SlotCleanup& work) {
+  auto failed = [&](const postgres::Failure& f) {
+    return SlotCleanupOutcome{SlotCleanupState::Failed, work.slot,
+                              std::string("cannot drop the slot (") + postgres::to_string(f.kind) + ": " + f.message +
+                                  "); retrying"};
+  };
+  auto session = connector.connect(*work.connection);
+  if (!session) return failed(session.error());
+  auto dropped = postgres::drop_inactive_slot(**session, work.slot);
+  if (!dropped) return failed(dropped.error());
+  if (*dropped == postgres::SlotDrop::Active)
+    return {SlotCleanupState::Active, work.slot,
+            "the slot is active (a WAL sender streams from it), so it is not dropped; retrying"};
+  auto publication = postgres::drop_publication(**session, work.publication);
+  if (!publication) return failed(publication.error());
+  return {SlotCleanupState::Dropped, work.slot, "dropped"};
+}
+
+// 1s, 2s, 4s, ... at most `cap` (and at least 1s).
+std::chrono::milliseconds cleanup_backoff(int attempts, std::chrono::milliseconds cap) {
+  std::chrono::milliseconds wait(1000);
+  for (int i = 1; i < attempts && wait < cap; ++i) wait *= 2;
+  return std::max(std::chrono::milliseconds(1000), std::min(wait, cap));
+}
+
 }  // namespace
 
 DatabaseChecker::DatabaseChecker(postgres::Connector& connector, DatabaseCheckerOptions options)
@@ -100,7 +130,99 @@ std::map<ShardKey, DatabaseCheck> DatabaseChecker::observe(const std::string& se
   return known;
 }
 
-void DatabaseChecker::forget(const std::string& set_key) { (void)observe(set_key, {}); }
+void DatabaseChecker::forget(const std::string& set_key) {
+  (void)observe(set_key, {});
+  std::lock_guard<std::mutex> lock(state_->mu);
+  cleanups_.erase(set_key);
+}
+
+void DatabaseChecker::clean_slots(const std::string& set_key, const std::vector<SlotCleanup>& due) {
+  bool added = false;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    std::map<std::string, HeldCleanup>& held = cleanups_[set_key];
+    std::map<std::string, HeldCleanup> next;
+    for (const SlotCleanup& work : due) {
+      auto it = held.find(work.shard);
+      if (it != held.end() && it->second.work.slot == work.slot) {
+        next.emplace(work.shard, std::move(it->second));
+      } else if (work.connection) {
+        HeldCleanup fresh;
+        fresh.work = work;
+        fresh.outcome = {SlotCleanupState::Pending, work.slot, "dropping the slot and publication"};
+        fresh.next_attempt = std::chrono::steady_clock::now();
+        next.emplace(work.shard, std::move(fresh));
+        added = true;
+      }
+    }
+    if (next.empty()) cleanups_.erase(set_key);
+    else held = std::move(next);
+  }
+  if (added) wake_.notify_all();
+}
+
+void DatabaseChecker::settle_slot(const std::string& set_key, const std::string& shard, SlotCleanupOutcome outcome) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  HeldCleanup& held = cleanups_[set_key][shard];
+  held.work = {shard, outcome.slot, "", std::nullopt};
+  held.outcome = std::move(outcome);
+  held.next_attempt = kNever;
+}
+
+std::map<std::string, SlotCleanupOutcome> DatabaseChecker::slot_cleanups(const std::string& set_key) const {
+  std::map<std::string, SlotCleanupOutcome> out;
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (auto it = cleanups_.find(set_key); it != cleanups_.end())
+    for (const auto& [shard, held] : it->second) out.emplace(shard, held.outcome);
+  return out;
+}
+
+std::chrono::steady_clock::time_point DatabaseChecker::next_cleanup_locked() const {
+  auto next = kNever;
+  for (const auto& [set, held] : cleanups_)
+    for (const auto& [shard, cleanup] : held) next = std::min(next, cleanup.next_attempt);
+  return next;
+}
+
+size_t DatabaseChecker::run_cleanups() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::pair<std::string, SlotCleanup>> due;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    for (const auto& [set, held] : cleanups_)
+      for (const auto& [shard, cleanup] : held)
+        if (cleanup.next_attempt <= now) due.emplace_back(set, cleanup.work);
+  }
+  std::vector<SlotCleanupOutcome> outcomes(due.size());
+  runtime::parallel_for(due.size(), options_.concurrency,
+                        [&](size_t i) { outcomes[i] = attempt_cleanup(connector_, due[i].second); });
+  std::set<std::string> changed;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    for (size_t i = 0; i < due.size(); ++i) {
+      const auto& [set, work] = due[i];
+      auto held_set = cleanups_.find(set);
+      if (held_set == cleanups_.end()) continue;
+      auto held = held_set->second.find(work.shard);
+      // Forgotten or replaced meanwhile: the outcome is for a cleanup no one waits for.
+      if (held == held_set->second.end() || held->second.work.slot != work.slot) continue;
+      HeldCleanup& cleanup = held->second;
+      if (!(cleanup.outcome == outcomes[i])) changed.insert(set);
+      cleanup.outcome = outcomes[i];
+      ++cleanup.attempts;
+      cleanup.next_attempt = cleanup.outcome.state == SlotCleanupState::Dropped
+                                 ? kNever
+                                 : std::chrono::steady_clock::now() + cleanup_backoff(cleanup.attempts, options_.interval);
+    }
+  }
+  for (size_t i = 0; i < due.size(); ++i)
+    if (outcomes[i].state == SlotCleanupState::Dropped)
+      spdlog::info("dropped replication slot {} and publication {} for {}/{}", due[i].second.slot,
+                   due[i].second.publication, due[i].first, due[i].second.shard);
+  if (options_.on_change)
+    for (const auto& key : changed) options_.on_change(key);
+  return due.size();
+}
 
 bool DatabaseChecker::has_unchecked_locked() const {
   for (const auto& [set, targets] : targets_) {
@@ -172,11 +294,14 @@ void DatabaseChecker::run() {
   auto next_full = std::chrono::steady_clock::now() + options_.interval;
   std::unique_lock<std::mutex> lock(state_->mu);
   while (!stopping_) {
-    wake_.wait_until(lock, next_full, [&] { return stopping_ || has_unchecked_locked(); });
+    wake_.wait_until(lock, std::min(next_full, next_cleanup_locked()), [&] {
+      return stopping_ || has_unchecked_locked() || next_cleanup_locked() <= std::chrono::steady_clock::now();
+    });
     if (stopping_) break;
     const bool all = std::chrono::steady_clock::now() >= next_full;
     lock.unlock();
     (void)run_round(all);
+    (void)run_cleanups();
     lock.lock();
     if (all) next_full = std::chrono::steady_clock::now() + options_.interval;
   }

@@ -16,6 +16,15 @@
 // outcomes change, on_change(set key) runs (on the checker's thread), so the
 // set is reconciled with them; an unchanged round changes nothing, and a
 // steady set writes nothing. Thread-safe: observe and forget from any thread.
+//
+// It also drops slots (replicationSlotRetentionPolicy: Delete): the
+// reconciler hands it a set's cleanups that are due (the shard's pods are
+// gone), and it drops each slot once inactive, then its publication,
+// retrying with backoff (from 1s, doubling, at most `interval`) while the slot
+// is active or the database cannot be reached.
+//
+//   checker.clean_slots("prod/myapp", {{"2", "electric_slot_x", "electric_publication_x", settings}});
+//   checker.slot_cleanups("prod/myapp")["2"].state == SlotCleanupState::Dropped
 #pragma once
 
 #include <chrono>
@@ -24,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -57,6 +67,25 @@ class DatabaseChecker {
                                                                 std::vector<electric::DatabaseTarget> targets);
   void forget(const std::string& set_key);
 
+  struct SlotCleanup {
+    std::string shard;
+    std::string slot;
+    std::string publication;
+    // Into the slot's database (a logical slot is dropped from there),
+    // password included. None for a cleanup the checker already holds.
+    std::optional<postgres::ConnectionSettings> connection;
+  };
+  // The set's cleanups from now on: one it holds for the same shard and slot
+  // goes on as it is, a new one with a connection starts at once; the set's
+  // others are forgotten.
+  void clean_slots(const std::string& set_key, const std::vector<SlotCleanup>& due);
+  // Records an outcome reached without connecting (no URL to connect with).
+  void settle_slot(const std::string& set_key, const std::string& shard, electric::SlotCleanupOutcome outcome);
+  // What the set's cleanups came to so far, by shard.
+  std::map<std::string, electric::SlotCleanupOutcome> slot_cleanups(const std::string& set_key) const;
+  // Tries every cleanup that is due now, on the caller's thread; returns how many.
+  size_t run_cleanups();
+
   // The loop; returns after stop().
   void run();
   void stop();
@@ -75,7 +104,14 @@ class DatabaseChecker {
     std::mutex mu;
     std::map<electric::ShardKey, Outcome> outcomes;
   };
+  struct HeldCleanup {
+    SlotCleanup work;
+    electric::SlotCleanupOutcome outcome;
+    int attempts = 0;
+    std::chrono::steady_clock::time_point next_attempt;  // max() once settled
+  };
   bool has_unchecked_locked() const;
+  std::chrono::steady_clock::time_point next_cleanup_locked() const;
   void register_metrics(runtime::Registry& registry);
 
   postgres::Connector& connector_;
@@ -84,6 +120,7 @@ class DatabaseChecker {
   std::condition_variable wake_;
   bool stopping_ = false;                                                   // guarded by state_->mu
   std::map<std::string, std::vector<electric::DatabaseTarget>> targets_;  // by set key; guarded by state_->mu
+  std::map<std::string, std::map<std::string, HeldCleanup>> cleanups_;   // by set key, shard; guarded by state_->mu
   runtime::CounterFamily* connections_total_ = nullptr;
   runtime::CounterFamily* failures_total_ = nullptr;
   runtime::HistogramFamily* round_seconds_ = nullptr;

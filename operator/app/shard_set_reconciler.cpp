@@ -11,6 +11,7 @@
 #include "app/logging.h"
 #include "base/json_pointer.h"
 #include "electric/constants.h"
+#include "electric/database_url.h"
 #include "electric/digest.h"
 #include "electric/labels.h"
 #include "electric/naming.h"
@@ -217,6 +218,144 @@ bool NormalForms::learn(const std::string& desired, const std::string& live) {
   return inserted;
 }
 
+void ShardSetReconciler::observe_children(const electric::ShardSet& set, electric::Observed& observed) const {
+  static const json::json_pointer shard_label("/metadata/labels/" + base::pointer_token(kShardLabel));
+  static const json::json_pointer server(
+      "/metadata/annotations/" + base::pointer_token(std::string(electric::kAnnotationDatabaseServer)));
+  for (const CachedChild& cached : inputs_.children_of(set.namespace_name, set.name)) {
+    const json& child = *cached.object;
+    const std::string child_name = text_at(child, json::json_pointer("/metadata/name"));
+    electric::LiveChild live{cached.kind, child_name, text_at(child, shard_label),
+                             text_at(child, json::json_pointer("/metadata/uid")), owned_by(child, set.uid)};
+    live.being_deleted = child.contains(json::json_pointer("/metadata/deletionTimestamp"));
+    live.database_server = text_at(child, server);
+    observed.children.push_back(std::move(live));
+    if (cached.kind == "Deployment") observed.deployments[child_name] = electric::deployment_facts(child);
+    if (cached.kind == "PersistentVolumeClaim") observed.pvcs[child_name] = electric::pvc_facts(child);
+  }
+  if (options_.database_checker) {
+    observed.slot_cleanup_on = true;
+    observed.slot_cleanups = options_.database_checker->slot_cleanups(set.namespace_name + "/" + set.name);
+  }
+}
+
+int ShardSetReconciler::remove_children(const std::string& ns, const std::vector<electric::Removal>& removals,
+                                        std::vector<std::string>& errors) {
+  int writes = 0;
+  for (const electric::Removal& removal : removals) {
+    kube::DeleteOptions options;
+    options.precondition_uid = removal.uid;
+    if (removal.foreground) options.propagation = kube::Propagation::Foreground;
+    const kube::Resource* resource = child_resource(removal.kind);
+    if (!resource) continue;
+    auto removed = client_.remove(*resource, ns, removal.name, options);
+    ++writes;
+    if (!removed.ok() && !removed.error().is_not_found()) {
+      errors.push_back("delete " + removal.kind + " " + removal.name + ": " + removed.error().describe());
+    } else {
+      spdlog::info("deleted {} {}", removal.kind, removal.name);
+    }
+  }
+  return writes;
+}
+
+std::optional<std::string> ShardSetReconciler::set_slot_finalizer(const json& object, bool present) {
+  const json meta = object.value("metadata", json::object());
+  const std::string finalizer(electric::kFinalizerReplicationSlots);
+  json finalizers = json::array();
+  for (const json& f : meta.value("finalizers", json::array()))
+    if (f != finalizer) finalizers.push_back(f);
+  if (present) finalizers.push_back(finalizer);
+  // The whole list, at the resourceVersion it was read at: a list changed
+  // meanwhile (another controller's finalizer) is a conflict, not lost.
+  const json patch = {{"metadata", {{"finalizers", finalizers}, {"resourceVersion", meta.value("resourceVersion", "")}}}};
+  auto patched = client_.merge_patch(kShardSets, meta.value("namespace", ""), meta.value("name", ""), patch);
+  if (!patched.ok() && !patched.error().is_not_found())
+    return std::string(present ? "add" : "remove") + " finalizer " + finalizer + ": " + patched.error().describe();
+  spdlog::info("{} finalizer {}", present ? "added" : "removed", finalizer);
+  return std::nullopt;
+}
+
+std::optional<std::string> ShardSetReconciler::hand_over_slot_cleanups(
+    const std::string& key, const std::string& ns, const std::vector<electric::SlotCleanupRequest>& requests,
+    const electric::SecretReader& read_secret) {
+  DatabaseChecker& checker = *options_.database_checker;
+  const auto held = checker.slot_cleanups(key);
+  std::vector<DatabaseChecker::SlotCleanup> due;
+  std::optional<std::string> error;
+  for (const electric::SlotCleanupRequest& request : requests) {
+    DatabaseChecker::SlotCleanup work{request.shard, request.slot, request.publication, std::nullopt};
+    auto known = held.find(request.shard);
+    if (known != held.end() && known->second.slot == request.slot) {
+      due.push_back(std::move(work));
+      continue;
+    }
+    // A user's Secret is in the cache; a kept shard Secret is read with a GET.
+    electric::SecretLookup url = read_secret(request.database_url);
+    if (url.state != electric::SecretLookup::State::Found) {
+      auto live = client_.get(kube::kSecrets, ns, request.database_url.name);
+      if (!live.ok() && !live.error().is_not_found()) {
+        error = "read Secret " + request.database_url.name + ": " + live.error().describe();
+        continue;
+      }
+      if (live.ok()) url = electric::lookup_secret_key(live.value(), request.database_url.key);
+    }
+    const bool found = url.state == electric::SecretLookup::State::Found;
+    if (auto parsed = electric::parse_database_url(found ? url.value : std::string()); found && parsed) {
+      work.connection = electric::connection_settings(*parsed);
+    } else {
+      checker.settle_slot(key, request.shard,
+                          {electric::SlotCleanupState::Unresolvable, request.slot,
+                           "Secret \"" + request.database_url.name + "\" key \"" + request.database_url.key +
+                               "\" holds no database URL the operator can connect with, so the slot and "
+                               "publication are not dropped: drop them by hand"});
+    }
+    due.push_back(std::move(work));
+  }
+  checker.clean_slots(key, due);
+  return error;
+}
+
+runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::string& key, const json& object,
+                                                                const electric::ParsedShardSet& parsed) {
+  const electric::ShardSet& set = parsed.set;
+  DatabaseChecker* checker = options_.database_checker;
+  if (checker) (void)checker->observe(key, {});  // no checks (nor their metrics) for a set on its way out
+  if (!set.has_slot_finalizer) {
+    if (checker) checker->forget(key);
+    return runtime::ReconcileResult::done();  // children go by GC
+  }
+  electric::Observed observed;
+  observed.read_secret = inputs_.secret_reader(set.namespace_name);
+  observe_children(set, observed);
+  const json previous_status = object.value("status", json());
+  const electric::DeletionPlan plan = electric::plan_set_deletion(parsed, observed, previous_status);
+  const runtime::ObjectReference set_ref{std::string(electric::kApiVersion), std::string(electric::kKind),
+                                         set.namespace_name, set.name, set.uid};
+  for (const electric::EventNote& note : plan.events)
+    events_.record(set_ref, note.type == "Warning" ? runtime::EventType::Warning : runtime::EventType::Normal,
+                   note.reason, note.message);
+  std::vector<std::string> errors;
+  remove_children(set.namespace_name, plan.remove, errors);
+  if (checker) {
+    if (auto error = hand_over_slot_cleanups(key, set.namespace_name, plan.slot_cleanups, observed.read_secret))
+      errors.push_back(*error);
+  }
+  if (plan.release_finalizer) {
+    if (auto error = set_slot_finalizer(object, false)) errors.push_back(*error);
+    else if (checker) checker->forget(key);
+  } else {
+    const json waiting = electric::retained_replication_slots_to_json(plan.waiting);
+    if (previous_status.value("retainedReplicationSlots", json()) != waiting) {
+      auto written = client_.merge_patch(kShardSets, set.namespace_name, set.name,
+                                         json{{"status", {{"retainedReplicationSlots", waiting}}}}, "status");
+      if (!written.ok() && !written.error().is_not_found()) errors.push_back("status: " + written.error().describe());
+    }
+  }
+  if (!errors.empty()) return runtime::ReconcileResult::error(errors.front());
+  return runtime::ReconcileResult::done();
+}
+
 runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const auto slash = key.find('/');
   const std::string ns = key.substr(0, slash);
@@ -239,10 +378,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_->get(*object);
   const electric::ParsedShardSet& parsed = *parsed_set;
   const electric::ShardSet& set = parsed.set;
-  if (set.being_deleted) {
-    if (options_.database_checker) options_.database_checker->forget(key);
-    return runtime::ReconcileResult::done();
-  }
+  if (set.being_deleted) return reconcile_deletion(key, *object, parsed);
   const runtime::ObjectReference set_ref{std::string(electric::kApiVersion), std::string(electric::kKind),
                                          ns, name, set.uid};
 
@@ -266,15 +402,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     }
   }
 
-  static const json::json_pointer shard_label("/metadata/labels/" + base::pointer_token(kShardLabel));
-  for (const CachedChild& cached : inputs_.children_of(ns, name)) {
-    const json& child = *cached.object;
-    const std::string child_name = text_at(child, json::json_pointer("/metadata/name"));
-    observed.children.push_back({cached.kind, child_name, text_at(child, shard_label),
-                                 text_at(child, json::json_pointer("/metadata/uid")), owned_by(child, set.uid)});
-    if (cached.kind == "Deployment") observed.deployments[child_name] = electric::deployment_facts(child);
-    if (cached.kind == "PersistentVolumeClaim") observed.pvcs[child_name] = electric::pvc_facts(child);
-  }
+  observe_children(set, observed);
   observed.stream_conflicts = inputs_.stream_conflicts(key);
   if (options_.database_checker) {
     observed.database_checks_on = true;
@@ -289,6 +417,12 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const json previous_status = object->value("status", json());
   electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status, render_memo(key).get());
 
+  // Before any child: a set deleted right after its first Deployment is
+  // created must already wait for its slots.
+  if (plan.slot_finalizer && *plan.slot_finalizer != set.has_slot_finalizer) {
+    if (auto error = set_slot_finalizer(*object, *plan.slot_finalizer)) return runtime::ReconcileResult::error(*error);
+  }
+
   // The routing ConfigMap goes with the status, at most once per settle window.
   std::vector<const json*> child_applies, summary_applies;
   for (const json& desired : plan.apply) {
@@ -296,18 +430,10 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     (desired.value("kind", "") == "ConfigMap" ? summary_applies : child_applies).push_back(&desired);
   }
   int writes = apply_children(ns, child_applies, set_ref, errors);
-  for (const electric::Removal& removal : plan.remove) {
-    kube::DeleteOptions options;
-    options.precondition_uid = removal.uid;
-    const kube::Resource* resource = child_resource(removal.kind);
-    if (!resource) continue;
-    auto removed = client_.remove(*resource, ns, removal.name, options);
-    ++writes;
-    if (!removed.ok() && !removed.error().is_not_found()) {
-      errors.push_back("delete " + removal.kind + " " + removal.name + ": " + removed.error().describe());
-    } else {
-      spdlog::info("deleted {} {}", removal.kind, removal.name);
-    }
+  writes += remove_children(ns, plan.remove, errors);
+  if (options_.database_checker) {
+    if (auto error = hand_over_slot_cleanups(key, ns, plan.slot_cleanups, observed.read_secret))
+      errors.push_back(*error);
   }
   for (const electric::EventNote& note : plan.events) {
     events_.record(set_ref, note.type == "Warning" ? runtime::EventType::Warning : runtime::EventType::Normal,

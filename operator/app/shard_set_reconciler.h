@@ -93,6 +93,19 @@ class ShardSetReconciler {
   std::shared_ptr<electric::RenderMemo> render_memo(const std::string& key);
   // After an apply: remember when the stored object's normal form differs.
   void learn_normal_form(const nlohmann::json& desired, const nlohmann::json& applied);
+  // The set's live children, as plan_reconcile and plan_set_deletion read them.
+  void observe_children(const electric::ShardSet& set, electric::Observed& observed) const;
+  int remove_children(const std::string& ns, const std::vector<electric::Removal>& removals,
+                      std::vector<std::string>& errors);
+  // Adds or removes kFinalizerReplicationSlots; an error message on failure.
+  std::optional<std::string> set_slot_finalizer(const nlohmann::json& object, bool present);
+  // Hands the checker the set's due slot cleanups, reading the URL of each
+  // it does not hold yet; an error message when a Secret could not be read.
+  std::optional<std::string> hand_over_slot_cleanups(const std::string& key, const std::string& ns,
+                                                     const std::vector<electric::SlotCleanupRequest>& requests,
+                                                     const electric::SecretReader& read_secret);
+  runtime::ReconcileResult reconcile_deletion(const std::string& key, const nlohmann::json& object,
+                                              const electric::ParsedShardSet& parsed);
 
   kube::ObjectWriter& client_;
   const ReconcileInputs& inputs_;

@@ -40,6 +40,15 @@ inline constexpr std::string_view kLabelShard = "electric-operator.dev/shard";
 // objects, and children belong to the operator, not to the user's Git tree.
 inline constexpr std::string_view kLabelInstanceForbidden = "app.kubernetes.io/instance";
 
+// On a set whose slots are dropped when it is deleted (whenDeleted: Delete):
+// the set stays until they are (api.md, "Replication slots").
+inline constexpr std::string_view kFinalizerReplicationSlots = "electric-operator.dev/replication-slots";
+// Set to "true" on a set, it releases that finalizer without dropping slots.
+inline constexpr std::string_view kAnnotationSkipSlotCleanup = "electric-operator.dev/skip-replication-slot-cleanup";
+// On a shard's Secret: host:port of the server its DATABASE_URL names, so a
+// removed shard's slot can be listed by server without reading the Secret.
+inline constexpr std::string_view kAnnotationDatabaseServer = "electric-operator.dev/database-server";
+
 // Pod template annotation whose change rolls the pod (see config_hash.h).
 inline constexpr std::string_view kAnnotationConfigHash = "electric-operator.dev/config-hash";
 

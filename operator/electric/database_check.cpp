@@ -60,12 +60,7 @@ DatabaseTarget database_target(const ShardKey& key, const std::string& stream_id
                                int64_t wal_retention_threshold_bytes) {
   DatabaseTarget t;
   t.shard = CheckedShard{key, stream_id, url.host, url.port, url.dbname, wal_retention_threshold_bytes};
-  t.connection.host = url.host;
-  t.connection.port = url.port;
-  t.connection.user = url.user;
-  t.connection.password = url.password;
-  t.connection.dbname = url.dbname;
-  t.connection.sslmode = url.sslmode;
+  t.connection = connection_settings(url);
   const DatabaseLocation where = url.location();
   const std::string port = std::to_string(url.port), threshold = std::to_string(wal_retention_threshold_bytes);
   t.connection_key = sha256_hex_of_parts({where.host, port, url.user, url.password, url.sslmode});
@@ -73,6 +68,16 @@ DatabaseTarget database_target(const ShardKey& key, const std::string& stream_id
   return t;
 }
 
+postgres::ConnectionSettings connection_settings(const DatabaseURL& url) {
+  postgres::ConnectionSettings c;
+  c.host = url.host;
+  c.port = url.port;
+  c.user = url.user;
+  c.password = url.password;
+  c.dbname = url.dbname;
+  c.sslmode = url.sslmode;
+  return c;
+}
 
 const std::vector<std::string>& provider_replication_roles() {
   static const std::vector<std::string> roles = {"rds_replication"};

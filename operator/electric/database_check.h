@@ -63,6 +63,27 @@ struct DatabaseTarget {
 };
 DatabaseTarget database_target(const ShardKey& key, const std::string& stream_id, const DatabaseURL& url,
                                int64_t wal_retention_threshold_bytes = 0);
+// How the checks connect for `url`: its parts, password included (for the
+// checker only), never its text.
+postgres::ConnectionSettings connection_settings(const DatabaseURL& url);
+
+// Where dropping one shard's replication slot and publication stands
+// (replicationSlotRetentionPolicy: Delete).
+enum class SlotCleanupState {
+  Pending,       // not tried yet
+  Dropped,       // neither is left
+  Active,        // a WAL sender still streams from the slot: retried
+  Failed,        // cannot connect, or a statement failed: retried
+  Unresolvable,  // no URL to connect with (its Secret is gone or invalid): the user drops them
+};
+struct SlotCleanupOutcome {
+  SlotCleanupState state = SlotCleanupState::Pending;
+  std::string slot;     // the slot it is about
+  std::string message;  // for status: what happens next; never a password
+  friend bool operator==(const SlotCleanupOutcome& a, const SlotCleanupOutcome& b) {
+    return a.state == b.state && a.slot == b.slot && a.message == b.message;
+  }
+};
 
 struct DatabaseCheck {
   std::string reason;   // "" when every check passed

@@ -182,6 +182,11 @@ Parsed parse_database_url(std::string_view url) {
   return out;
 }
 
+std::string DatabaseURL::server() const {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 std::string redact_database_url(std::string_view url) {
   auto parsed = parse_database_url(url);
   return parsed ? parsed->redacted : "<invalid database URL>";

@@ -56,6 +56,8 @@ struct DatabaseURL {
   std::string redacted;
 
   DatabaseLocation location() const;
+  // host:port, an IPv6 literal in brackets: how status names a server.
+  std::string server() const;
 };
 
 // Parses `url`. The error names the problem without quoting any part of the

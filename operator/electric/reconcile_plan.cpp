@@ -88,14 +88,58 @@ std::optional<std::string> removed_shard_stream_id(const std::string& shard,
   return live_deployment.replication_stream_id;
 }
 
+// What becomes of a removed shard's slot.
+enum class RemovedSlotPolicy {
+  Drop,      // whenShardRemoved: Delete, and the operator can connect
+  Retain,    // whenShardRemoved: Retain
+  NoAccess,  // Delete, but the operator runs without database access
+};
+RemovedSlotPolicy removed_slot_policy(const ShardSet& set, const Observed& observed) {
+  if (set.spec.slot_retention.when_shard_removed == RetentionPolicy::Retain) return RemovedSlotPolicy::Retain;
+  return observed.slot_cleanup_on ? RemovedSlotPolicy::Drop : RemovedSlotPolicy::NoAccess;
+}
+
+const char* const kSlotRetainedMessage =
+    "kept (replicationSlotRetentionPolicy.whenShardRemoved: Retain): an inactive slot holds WAL until the "
+    "database's disk fills, so drop the slot and publication once the shard is gone for good";
+const char* const kSlotNoAccessMessage =
+    "not dropped: the operator runs without database access (--database-check-interval 0); an inactive slot "
+    "holds WAL until the database's disk fills, so drop the slot and publication by hand";
+const char* const kSlotWaitingForPodsMessage = "waiting for the shard's pods to stop before dropping the slot";
+const char* const kSlotDroppingMessage = "dropping the slot and publication";
+const char* const kSlotSecretGoneMessage =
+    "the shard's Secret with its database URL is gone, so the operator cannot connect: drop the slot and "
+    "publication by hand";
+const char* const kSlotNameReusedMessage =
+    "a shard of this name is in spec again with another replication stream: drop this slot and publication by hand";
+
+const LiveChild* find_child(const Observed& observed, const std::string& kind, const std::string& name) {
+  for (const LiveChild& c : observed.children)
+    if (c.kind == kind && c.name == name) return &c;
+  return nullptr;
+}
+
+bool has_deployment_of(const Observed& observed, const std::string& shard) {
+  for (const LiveChild& c : observed.children)
+    if (c.kind == kKindDeployment && c.shard == shard) return true;
+  return false;
+}
+
+// The outcome of dropping `slot` of `shard`, when there is one.
+const SlotCleanupOutcome* cleanup_outcome(const Observed& observed, const std::string& shard,
+                                          const std::string& slot) {
+  auto it = observed.slot_cleanups.find(shard);
+  return it != observed.slot_cleanups.end() && it->second.slot == slot ? &it->second : nullptr;
+}
+
 // One entry per removed shard; a shard removed again (after being re-added)
 // replaces its old entry.
 void remember_slot(std::vector<RetainedReplicationSlot>& slots, const std::string& shard,
-                   const std::string& stream_id) {
+                   const std::string& stream_id, const std::string& server) {
   slots.erase(std::remove_if(slots.begin(), slots.end(),
                              [&](const RetainedReplicationSlot& r) { return r.shard == shard; }),
               slots.end());
-  slots.push_back({shard, replication_slot_name(stream_id), publication_name(stream_id)});
+  slots.push_back({shard, replication_slot_name(stream_id), publication_name(stream_id), server, ""});
 }
 
 // Shards the previous status lists that spec no longer has. The reconcile
@@ -108,7 +152,7 @@ void remember_slots_of_listed_removed_shards(const std::map<std::string, std::st
   for (const auto& [shard, id] : listed) {
     if (in_spec.count(shard)) continue;
     auto known = std::find_if(slots.begin(), slots.end(), [&](const RetainedReplicationSlot& r) { return r.shard == shard; });
-    if (known == slots.end()) remember_slot(slots, shard, id);
+    if (known == slots.end()) remember_slot(slots, shard, id, "");
   }
 }
 
@@ -122,19 +166,20 @@ void forget_slots_in_use(std::vector<RetainedReplicationSlot>& slots, const std:
               slots.end());
 }
 
-// The ShardRemoved Event: what went, what stays, and what is left for the
-// user to drop in Postgres (the operator does not drop slots yet).
+// The ShardRemoved Event: what went, what stays, and what becomes of its slot.
 std::string shard_removed_message(const std::string& shard, const std::optional<std::string>& kept_pvc,
-                                  const std::optional<std::string>& stream_id) {
-  std::string m = "shard \"" + shard + "\" is no longer in spec; its Deployment, Service and Secret are deleted";
+                                  const std::optional<std::string>& stream_id, RemovedSlotPolicy policy) {
+  const bool dropping = stream_id && policy == RemovedSlotPolicy::Drop;
+  std::string m = "shard \"" + shard + "\" is no longer in spec; its Deployment, Service" +
+                  (dropping ? " are deleted" : " and Secret are deleted");
   if (kept_pvc)
     m += "; PersistentVolumeClaim \"" + *kept_pvc + "\" is kept (whenShardRemoved: Retain)";
-  if (stream_id)
-    m += "; its replication slot \"" + replication_slot_name(*stream_id) + "\" and publication \"" +
-         publication_name(*stream_id) + "\" stay in its database: drop them when the shard is gone for good";
-  else
-    m += "; its replication stream ID is unknown: look for its electric_slot_* slot in its database";
-  return m;
+  if (!stream_id)
+    return m + "; its replication stream ID is unknown: look for its electric_slot_* slot in its database";
+  m += "; its replication slot \"" + replication_slot_name(*stream_id) + "\" and publication \"" +
+       publication_name(*stream_id) + "\"";
+  if (dropping) return m + " are dropped once its pods are gone, then its Secret is deleted";
+  return m + " stay in its database (status.retainedReplicationSlots)";
 }
 
 // The moment a removed shard's Electric goes (its Deployment is deleted):
@@ -150,8 +195,59 @@ void note_shard_removed(const ShardSet& set, const LiveChild& deployment, const 
     for (const LiveChild& c : observed.children)
       if (c.kind == kKindPvc && c.shard == shard) kept_pvc = c.name;
   }
-  events.push_back({"Normal", "ShardRemoved", shard_removed_message(shard, kept_pvc, stream_id)});
-  if (stream_id) remember_slot(slots, shard, *stream_id);
+  const RemovedSlotPolicy policy = removed_slot_policy(set, observed);
+  events.push_back({"Normal", "ShardRemoved", shard_removed_message(shard, kept_pvc, stream_id, policy)});
+  if (!stream_id) return;
+  const LiveChild* secret = find_child(observed, kKindSecret, shard_child_name(set.name, shard));
+  const std::string server = secret ? secret->database_server : "";
+  remember_slot(slots, shard, *stream_id, server);
+  if (policy == RemovedSlotPolicy::Drop) return;
+  events.push_back({"Warning", "ReplicationSlotRetained",
+                    "shard \"" + shard + "\": replication slot \"" + replication_slot_name(*stream_id) +
+                        "\" and publication \"" + publication_name(*stream_id) + "\"" +
+                        (server.empty() ? "" : " on " + server) + " are " +
+                        (policy == RemovedSlotPolicy::Retain ? kSlotRetainedMessage : kSlotNoAccessMessage)});
+}
+
+// Each removed shard's slot entry gets its message and, under Drop, its
+// cleanup: requested once its pods are gone, with the URL its kept Secret
+// holds. An entry whose slot is dropped goes, and so may its Secret;
+// `secrets_kept` names the shards whose Secret a cleanup still needs.
+void settle_removed_slots(const ShardSet& set, const Observed& observed, const std::set<std::string>& in_spec,
+                          bool may_write, std::vector<RetainedReplicationSlot>& slots, Plan& plan,
+                          std::set<std::string>& secrets_kept) {
+  const RemovedSlotPolicy policy = removed_slot_policy(set, observed);
+  std::vector<RetainedReplicationSlot> left;
+  for (RetainedReplicationSlot& entry : slots) {
+    const std::string secret_name = shard_child_name(set.name, entry.shard);
+    const LiveChild* secret = find_child(observed, kKindSecret, secret_name);
+    if (secret && !secret->database_server.empty() && !in_spec.count(entry.shard))
+      entry.server = secret->database_server;
+    const SlotCleanupOutcome* outcome = cleanup_outcome(observed, entry.shard, entry.slot);
+    if (in_spec.count(entry.shard)) {
+      entry.message = kSlotNameReusedMessage;
+    } else if (policy != RemovedSlotPolicy::Drop) {
+      entry.message = policy == RemovedSlotPolicy::Retain ? kSlotRetainedMessage : kSlotNoAccessMessage;
+    } else if (outcome && outcome->state == SlotCleanupState::Dropped) {
+      plan.events.push_back({"Normal", "ReplicationSlotDropped",
+                             "shard \"" + entry.shard + "\": dropped replication slot \"" + entry.slot +
+                                 "\" and publication \"" + entry.publication + "\""});
+      continue;
+    } else if (has_deployment_of(observed, entry.shard)) {
+      entry.message = kSlotWaitingForPodsMessage;
+      secrets_kept.insert(entry.shard);
+    } else if (!secret) {
+      entry.message = kSlotSecretGoneMessage;
+    } else {
+      entry.message = outcome ? outcome->message : kSlotDroppingMessage;
+      secrets_kept.insert(entry.shard);
+      if (may_write && (!outcome || outcome->state != SlotCleanupState::Unresolvable))
+        plan.slot_cleanups.push_back(
+            {entry.shard, entry.slot, entry.publication, {secret_name, std::string(kSecretKeyDatabaseURL)}});
+    }
+    left.push_back(std::move(entry));
+  }
+  slots = std::move(left);
 }
 
 // The shard's pod checked against the level the operator allows, named by
@@ -370,6 +466,29 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
   std::vector<RetainedVolume> retained;
   std::vector<RetainedReplicationSlot> slots = retained_replication_slots_from_json(previous_status);
   const std::map<std::string, std::string> listed_stream_ids = stream_ids_in_status(previous_status);
+  const bool drop_slots = removed_slot_policy(set, observed) == RemovedSlotPolicy::Drop;
+  auto is_removed = [&](const LiveChild& c) { return !c.shard.empty() && !in_spec.count(c.shard); };
+  // Removed shards' Electric goes first: its slot is remembered, and under
+  // Drop its Secret stays until the slot is dropped.
+  std::set<std::string> secrets_kept;
+  if (set_wide.empty()) {
+    for (const LiveChild& c : observed.children) {
+      if (c.kind != kKindDeployment || !is_removed(c) || !c.owned_by_set || c.being_deleted) continue;
+      if (!may_write) {
+        pending_removed.insert(c.shard);
+        continue;
+      }
+      plan.remove.push_back({c.kind, c.name, c.uid, drop_slots});
+      note_shard_removed(set, c, observed, listed_stream_ids, plan.events, slots);
+    }
+    remember_slots_of_listed_removed_shards(listed_stream_ids, in_spec, slots);
+  }
+  forget_slots_in_use(slots, plan.shards);
+  settle_removed_slots(set, observed, in_spec, may_write, slots, plan, secrets_kept);
+
+  // The rest of removed shards' children, and routing ConfigMaps under an
+  // old name. Skipped while the spec is invalid: a shard the parser could not
+  // read is not a removed shard. Retained PVCs are reported even while paused.
   for (const LiveChild& c : observed.children) {
     if (!set_wide.empty()) break;
     if (c.kind == kKindConfigMap) {
@@ -382,7 +501,7 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
         plan.remove.push_back({c.kind, c.name, c.uid});
       continue;
     }
-    if (c.shard.empty() || in_spec.count(c.shard)) continue;
+    if (!is_removed(c) || c.kind == kKindDeployment) continue;
     if (c.kind == kKindPvc && applicable_retention(set, false) == RetentionPolicy::Retain) {
       retained.push_back({c.shard, c.name});
       if (!may_write && c.owned_by_set) {
@@ -399,15 +518,15 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     // Only what this set owns; a removed shard's PVC may have no owner (it
     // was created under whenDeleted: Retain) and is ours by its labels.
     if (c.kind != kKindPvc && !c.owned_by_set) continue;
+    if (c.kind == kKindSecret && secrets_kept.count(c.shard)) continue;
     if (!may_write) {
       pending_removed.insert(c.shard);
       continue;
     }
     plan.remove.push_back({c.kind, c.name, c.uid});
-    if (c.kind == kKindDeployment) note_shard_removed(set, c, observed, listed_stream_ids, plan.events, slots);
   }
-  if (set_wide.empty()) remember_slots_of_listed_removed_shards(listed_stream_ids, in_spec, slots);
-  forget_slots_in_use(slots, plan.shards);
+  if (may_write)
+    plan.slot_finalizer = set.spec.slot_retention.when_deleted == RetentionPolicy::Delete && observed.slot_cleanup_on;
 
   if (may_write) {
     // Before any Deployment, so no pod starts unprotected.
@@ -424,6 +543,92 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
   if (!set_wide.empty()) {
     plan.events.push_back({"Warning", std::string(kReasonInvalidSpec), describe_errors(set_wide)});
   }
+  return plan;
+}
+
+namespace {
+
+// Every slot a deleting set's shards may hold, with where its URL is: each
+// shard in spec (by the ID the last status reported, which a refused change
+// leaves running, else the one spec derives) from its user Secret, which
+// garbage collection does not touch; and each removed shard whose slot was
+// still to drop, from its kept Secret.
+std::vector<std::pair<RetainedReplicationSlot, SecretKeyRef>> slots_to_drop_at_deletion(
+    const ParsedShardSet& parsed, const json& previous_status) {
+  const ShardSet& set = parsed.set;
+  const std::map<std::string, std::string> listed = stream_ids_in_status(previous_status);
+  std::vector<std::pair<RetainedReplicationSlot, SecretKeyRef>> out;
+  std::set<std::string> seen;
+  for (const ClaimSource& source : claim_sources(parsed)) {
+    auto it = listed.find(source.key.shard);
+    const std::string& id = it != listed.end() ? it->second : source.stream_id;
+    out.push_back({{source.key.shard, replication_slot_name(id), publication_name(id), "", ""}, source.database_url});
+    seen.insert(source.key.shard);
+  }
+  for (RetainedReplicationSlot& entry : retained_replication_slots_from_json(previous_status)) {
+    if (seen.count(entry.shard)) continue;
+    SecretKeyRef kept{shard_child_name(set.name, entry.shard), std::string(kSecretKeyDatabaseURL)};
+    out.push_back({std::move(entry), std::move(kept)});
+  }
+  return out;
+}
+
+std::string slot_list(const std::vector<std::pair<RetainedReplicationSlot, SecretKeyRef>>& slots) {
+  std::string out;
+  for (const auto& [slot, ref] : slots) out += (out.empty() ? "\"" : ", \"") + slot.slot + "\"";
+  return out;
+}
+
+}  // namespace
+
+DeletionPlan plan_set_deletion(const ParsedShardSet& parsed, const Observed& observed, const json& previous_status) {
+  const ShardSet& set = parsed.set;
+  DeletionPlan plan;
+  const auto slots = slots_to_drop_at_deletion(parsed, previous_status);
+  std::optional<std::string> why_not;
+  if (set.skip_slot_cleanup)
+    why_not = "the annotation " + std::string(kAnnotationSkipSlotCleanup) + " is \"true\"";
+  else if (set.spec.slot_retention.when_deleted == RetentionPolicy::Retain)
+    why_not = "replicationSlotRetentionPolicy.whenDeleted is Retain";
+  else if (!observed.slot_cleanup_on)
+    why_not = "the operator runs without database access (--database-check-interval 0)";
+  if (why_not) {
+    plan.release_finalizer = true;
+    if (!slots.empty())
+      plan.events.push_back({"Warning", "ReplicationSlotsRetained",
+                             "the set is deleted without dropping its replication slots (" + *why_not +
+                                 "): drop " + slot_list(slots) + " and their publications by hand"});
+    return plan;
+  }
+  // No slot is dropped while an Electric may hold it: foreground deletion
+  // keeps each Deployment until its pods are gone.
+  for (const LiveChild& c : observed.children)
+    if (c.kind == kKindDeployment && c.owned_by_set && !c.being_deleted)
+      plan.remove.push_back({c.kind, c.name, c.uid, true});
+  bool any_left = false;
+  for (const auto& [slot, ref] : slots) {
+    const SlotCleanupOutcome* outcome = cleanup_outcome(observed, slot.shard, slot.slot);
+    if (outcome && outcome->state == SlotCleanupState::Dropped) continue;
+    RetainedReplicationSlot waiting = slot;
+    if (has_deployment_of(observed, slot.shard)) {
+      waiting.message = kSlotWaitingForPodsMessage;
+    } else if (outcome && outcome->state == SlotCleanupState::Unresolvable) {
+      // Its Secret went (a namespace being deleted takes every Secret):
+      // nothing can connect any more, so the set is not held for it.
+      plan.events.push_back({"Warning", "ReplicationSlotNotDropped",
+                             "shard \"" + slot.shard + "\": replication slot \"" + slot.slot + "\" and publication \"" +
+                                 slot.publication + "\" stay: " + outcome->message});
+      any_left = true;
+      continue;
+    } else {
+      waiting.message = outcome ? outcome->message : kSlotDroppingMessage;
+      plan.slot_cleanups.push_back({slot.shard, slot.slot, slot.publication, ref});
+    }
+    plan.waiting.push_back(std::move(waiting));
+  }
+  plan.release_finalizer = plan.waiting.empty();
+  if (plan.release_finalizer && !slots.empty() && !any_left)
+    plan.events.push_back({"Normal", "ReplicationSlotsDropped", "dropped the replication slots of the set's shards"});
   return plan;
 }
 

@@ -40,6 +40,9 @@ struct LiveChild {
   // ever deleted, except a removed shard's PVC under whenShardRemoved:
   // Delete, which lost its ownerReference under whenDeleted: Retain.
   bool owned_by_set = false;
+  bool being_deleted = false;  // metadata.deletionTimestamp is set
+  // A shard Secret's kAnnotationDatabaseServer ("" for other children).
+  std::string database_server;
 };
 
 struct Observed {
@@ -58,6 +61,11 @@ struct Observed {
   // shards; a shard with none is still being checked.
   bool database_checks_on = false;
   std::map<ShardKey, DatabaseCheck> database_checks;
+  // Whether the operator may connect to databases to drop slots (it runs
+  // database checks: --database-check-interval above 0), and what its
+  // drops of this set's slots came to so far, by shard.
+  bool slot_cleanup_on = false;
+  std::map<std::string, SlotCleanupOutcome> slot_cleanups;
   std::string cluster_domain = "cluster.local";
   // The Pod Security level every shard's pod must meet (the operator flag
   // --max-pod-security-level); a pod that does not is refused.
@@ -74,6 +82,20 @@ struct Removal {
   std::string kind;
   std::string name;
   std::string uid;  // delete precondition: never delete a recreated namesake
+  // Foreground propagation: the object goes only after its dependents (a
+  // Deployment after its pods), so its absence proves no Electric runs.
+  bool foreground = false;
+};
+
+// A slot and publication to drop now: the shard's pods are gone.
+struct SlotCleanupRequest {
+  std::string shard;
+  std::string slot;
+  std::string publication;
+  // Its database URL: the user's Secret for a shard in spec, the kept shard
+  // Secret for a removed one (read with a GET: the cache holds no data of
+  // operator Secrets).
+  SecretKeyRef database_url;
 };
 
 struct EventNote {
@@ -100,7 +122,26 @@ struct Plan {
   nlohmann::json status;  // the whole status subresource body
   std::vector<EventNote> events;
   std::vector<ShardStatus> shards;  // for metrics
+  // Removed shards' slots to drop now (whenShardRemoved: Delete).
+  std::vector<SlotCleanupRequest> slot_cleanups;
+  // Whether the set should carry kFinalizerReplicationSlots: under
+  // whenDeleted: Delete with database access. Unset when no writes are
+  // allowed (the finalizer stays as it is).
+  std::optional<bool> slot_finalizer;
 };
+
+// A set being deleted that carries kFinalizerReplicationSlots: stop every
+// shard's Electric, drop its slot, then let the set go.
+struct DeletionPlan {
+  std::vector<Removal> remove;  // shard Deployments, foreground
+  std::vector<SlotCleanupRequest> slot_cleanups;
+  // The slots still waited for, with why (written to status).
+  std::vector<RetainedReplicationSlot> waiting;
+  std::vector<EventNote> events;
+  bool release_finalizer = false;
+};
+DeletionPlan plan_set_deletion(const ParsedShardSet& parsed, const Observed& observed,
+                               const nlohmann::json& previous_status);
 
 // The shards of `parsed` that hold, or may claim, a replication stream, for
 // find_stream_conflicts: every shard whose name and stream ID are usable and

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "electric/constants.h"
+#include "electric/database_url.h"
 #include "electric/digest.h"
 #include "electric/labels.h"
 #include "electric/naming.h"
@@ -117,10 +118,12 @@ json owner_reference(const ShardSet& set) {
 json render_shard_secret(const ShardSet& set, const Shard& shard, const ShardSecretValues& values) {
   json data = json::object();
   for (const auto& [key, value] : shard_secret_data(values)) data[key] = base64_encode(value);
+  json meta = metadata(set, shard_child_name(set.name, shard.name), shard_labels(set.name, shard.name), true);
+  if (auto url = parse_database_url(values.database_url))
+    meta["annotations"][str(kAnnotationDatabaseServer)] = url->server();
   return {{"apiVersion", "v1"},
           {"kind", "Secret"},
-          {"metadata", metadata(set, shard_child_name(set.name, shard.name),
-                                shard_labels(set.name, shard.name), true)},
+          {"metadata", meta},
           {"type", "Opaque"},
           {"data", data}};
 }

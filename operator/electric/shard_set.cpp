@@ -169,9 +169,10 @@ class Reader {
     return ref;
   }
 
-  RetentionPolicy read_retention(const json& obj, const char* key, const std::string& path) {
+  RetentionPolicy read_retention(const json& obj, const char* key, const std::string& path,
+                                 RetentionPolicy when_absent = RetentionPolicy::Retain) {
     std::string value;
-    if (!read_string(obj, key, path, value)) return RetentionPolicy::Retain;
+    if (!read_string(obj, key, path, value)) return when_absent;
     if (value == kRetentionDelete) return RetentionPolicy::Delete;
     if (value != kRetentionRetain)
       error(path, "must be Retain or Delete, not \"" + value + "\"");
@@ -329,6 +330,13 @@ ParsedShardSet parse_shard_set(const json& object) {
   if (const json* g = r.member(*metadata, "generation"); g && g->is_number_integer())
     set.generation = g->get<int64_t>();
   set.being_deleted = r.member(*metadata, "deletionTimestamp") != nullptr;
+  // Both read without the Reader: metadata is the API server's and its
+  // other fields are none of ours to check.
+  if (auto f = metadata->find("finalizers"); f != metadata->end() && f->is_array())
+    for (const json& name : *f) set.has_slot_finalizer |= name.is_string() && name.get<std::string>() == kFinalizerReplicationSlots;
+  if (auto a = metadata->find("annotations"); a != metadata->end() && a->is_object())
+    if (auto skip = a->find(std::string(kAnnotationSkipSlotCleanup)); skip != a->end())
+      set.skip_slot_cleanup = skip->is_string() && skip->get<std::string>() == "true";
 
   const json* spec = r.member(object, "spec");
   if (!spec || !spec->is_object()) {
@@ -408,6 +416,17 @@ ParsedShardSet parse_shard_set(const json& object) {
     s.pvc_retention.when_shard_removed = r.read_retention(
         retention, "whenShardRemoved", "spec.persistentVolumeClaimRetentionPolicy.whenShardRemoved");
     r.report_unknown(retention, "spec.persistentVolumeClaimRetentionPolicy");
+  }
+
+  json slot_retention;
+  if (r.read_object(*spec, "replicationSlotRetentionPolicy", "spec.replicationSlotRetentionPolicy",
+                    slot_retention)) {
+    s.slot_retention.when_deleted = r.read_retention(
+        slot_retention, "whenDeleted", "spec.replicationSlotRetentionPolicy.whenDeleted", RetentionPolicy::Delete);
+    s.slot_retention.when_shard_removed =
+        r.read_retention(slot_retention, "whenShardRemoved", "spec.replicationSlotRetentionPolicy.whenShardRemoved",
+                         RetentionPolicy::Delete);
+    r.report_unknown(slot_retention, "spec.replicationSlotRetentionPolicy");
   }
 
   json routing;

@@ -40,6 +40,14 @@ struct PersistentVolumeClaimRetentionPolicy {
   RetentionPolicy when_shard_removed = RetentionPolicy::Retain;
 };
 
+// spec.replicationSlotRetentionPolicy. Delete by default, unlike volumes: a
+// lost volume costs a resync, a forgotten slot holds WAL until the
+// database's disk fills (api.md, "Replication slots").
+struct ReplicationSlotRetentionPolicy {
+  RetentionPolicy when_deleted = RetentionPolicy::Delete;
+  RetentionPolicy when_shard_removed = RetentionPolicy::Delete;
+};
+
 struct StorageSpec {
   std::string size{kDefaultStorageSize};
   std::string storage_class_name;  // "" = the cluster's default class
@@ -98,6 +106,7 @@ struct ShardSetSpec {
   StorageSpec storage;
   ServiceSpec service;
   PersistentVolumeClaimRetentionPolicy pvc_retention;
+  ReplicationSlotRetentionPolicy slot_retention;
   std::string routing_config_map_name;  // defaulted to "<set>-routing"
   NetworkPolicySpec network_policy;
   // spec.databaseChecks: Enabled (true, the default) or Disabled.
@@ -118,6 +127,11 @@ struct ShardSet {
   std::string creation_timestamp;
   int64_t generation = 0;
   bool being_deleted = false;  // metadata.deletionTimestamp is set
+  // metadata.finalizers holds kFinalizerReplicationSlots.
+  bool has_slot_finalizer = false;
+  // metadata.annotations[kAnnotationSkipSlotCleanup] is "true": the user
+  // releases the finalizer without the slots being dropped.
+  bool skip_slot_cleanup = false;
   ShardSetSpec spec;
 
   const Shard* find_shard(const std::string& shard_name) const;

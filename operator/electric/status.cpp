@@ -306,9 +306,20 @@ std::vector<RetainedReplicationSlot> retained_replication_slots_from_json(const 
     auto text = [&r](const char* key) {
       return r.contains(key) && r[key].is_string() ? r[key].get<std::string>() : std::string();
     };
-    RetainedReplicationSlot slot{text("shard"), text("slot"), text("publication")};
+    RetainedReplicationSlot slot{text("shard"), text("slot"), text("publication"), text("server"), text("message")};
     if (!slot.shard.empty() && !slot.slot.empty()) out.push_back(std::move(slot));
   }
+  return out;
+}
+
+json retained_replication_slots_to_json(const std::vector<RetainedReplicationSlot>& slots) {
+  json out = json::array();
+  for (const auto& r : slots)
+    out.push_back({{"shard", r.shard},
+                   {"slot", r.slot},
+                   {"publication", r.publication},
+                   {"server", r.server},
+                   {"message", r.message}});
   return out;
 }
 
@@ -354,9 +365,7 @@ json status_to_json(const ShardSetStatus& st) {
   json retained = json::array();
   for (const auto& r : st.retained_volumes)
     retained.push_back({{"shard", r.shard}, {"persistentVolumeClaim", r.persistent_volume_claim}});
-  json slots = json::array();
-  for (const auto& r : st.retained_replication_slots)
-    slots.push_back({{"shard", r.shard}, {"slot", r.slot}, {"publication", r.publication}});
+  json slots = retained_replication_slots_to_json(st.retained_replication_slots);
   return {{"observedGeneration", st.observed_generation},
           {"shardCount", st.shard_count},
           {"readyShards", st.ready_shards},

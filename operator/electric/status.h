@@ -157,15 +157,18 @@ struct RetainedVolume {
   }
 };
 
-// The replication slot and publication a removed shard's Electric left in
-// its database: the operator does not drop them yet, so status says what the
-// user has to drop (the slot holds WAL until then).
+// A replication slot and publication that a removed shard's Electric left
+// in its database, listed until the operator drops them (whenShardRemoved:
+// Delete) or for the user to drop (Retain, or no database access).
 struct RetainedReplicationSlot {
   std::string shard;
   std::string slot;
   std::string publication;
+  std::string server;   // host:port; "" when unknown
+  std::string message;  // why it is still there, and what happens next
   friend bool operator==(const RetainedReplicationSlot& a, const RetainedReplicationSlot& b) {
-    return a.shard == b.shard && a.slot == b.slot && a.publication == b.publication;
+    return a.shard == b.shard && a.slot == b.slot && a.publication == b.publication && a.server == b.server &&
+           a.message == b.message;
   }
 };
 // The entries of a status JSON's retainedReplicationSlots (none when absent):
@@ -196,6 +199,8 @@ ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shar
 // The status subresource body. Every field is always present (arrays may be
 // empty), so equal statuses give equal JSON.
 nlohmann::json status_to_json(const ShardSetStatus& status);
+// status.retainedReplicationSlots, as status_to_json writes it.
+nlohmann::json retained_replication_slots_to_json(const std::vector<RetainedReplicationSlot>& slots);
 std::vector<Condition> conditions_from_json(const nlohmann::json& status);
 nlohmann::json condition_to_json(const Condition& condition);
 

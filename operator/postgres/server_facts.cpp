@@ -83,12 +83,15 @@ base::Expected<ServerFacts, Failure> read_server_facts(Session& session, const F
   return facts;
 }
 
-base::Expected<bool, Failure> drop_inactive_slot(Session& session, const std::string& slot_name) {
-  auto rows = session.query(
+base::Expected<SlotDrop, Failure> drop_inactive_slot(Session& session, const std::string& slot_name) {
+  auto dropped = session.query(
       "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active",
       {slot_name});
-  if (!rows) return rows.error();
-  return !rows->empty();
+  if (!dropped) return dropped.error();
+  if (!dropped->empty()) return SlotDrop::Dropped;
+  auto left = session.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {slot_name});
+  if (!left) return left.error();
+  return left->empty() ? SlotDrop::Missing : SlotDrop::Active;
 }
 
 base::Expected<bool, Failure> drop_publication(Session& session, const std::string& publication_name) {

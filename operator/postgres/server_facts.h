@@ -48,9 +48,10 @@ struct FactsQuery {
 
 base::Expected<ServerFacts, Failure> read_server_facts(Session& session, const FactsQuery& query);
 
-// DROP the slot, only while no WAL sender holds it: false (and no error)
-// when it is active or does not exist.
-base::Expected<bool, Failure> drop_inactive_slot(Session& session, const std::string& slot_name);
+enum class SlotDrop { Dropped, Missing, Active };
+// DROP the slot, only while no WAL sender holds it. A logical slot can be
+// dropped only from the database it was created in.
+base::Expected<SlotDrop, Failure> drop_inactive_slot(Session& session, const std::string& slot_name);
 // DROP PUBLICATION IF EXISTS, in the session's database.
 base::Expected<bool, Failure> drop_publication(Session& session, const std::string& publication_name);
 

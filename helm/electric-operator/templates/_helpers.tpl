@@ -54,13 +54,13 @@ helm.sh/chart: {{ include "electric-operator.chart" . }}
 {{/*
 The operator's rules, shared by the ClusterRole (all namespaces) and the Role
 in each watched namespace. Every write is server-side apply (PATCH, which
-creates a new object, hence create+patch). Sets themselves are read-only: the
-operator writes only their status.
+creates a new object, hence create+patch). Of sets themselves the operator
+writes their status and its own finalizer (metadata.finalizers), nothing else.
 */}}
 {{- define "electric-operator.rules" -}}
 - apiGroups: ["electric-operator.dev"]
   resources: ["electricshardsets"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["electric-operator.dev"]
   resources: ["electricshardsets/status"]
   verbs: ["get", "patch", "update"]

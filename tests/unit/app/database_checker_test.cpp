@@ -3,6 +3,7 @@
 // set woken only when its outcomes change.
 #include "app/database_checker.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -120,6 +121,105 @@ TEST_F(DatabaseCheckerTest, RunChecksNewTargetsAtOnceAndStops) {
   EXPECT_EQ(checker_->observe("prod/a", {target("a", "0", "postgresql://u:p@db1/app")}).size(), 1u);
   checker_->stop();
   loop.join();
+}
+
+// --- Dropping slots -------------------------------------------------------------
+
+// A server with one slot: held (active) on host "held", inactive elsewhere.
+// Records each statement it runs, first word of the SQL.
+class SlotSession : public postgres::Session {
+ public:
+  SlotSession(bool active, std::vector<std::string>& log) : active_(active), log_(log) {}
+  base::Expected<std::vector<postgres::Row>, postgres::Failure> query(const std::string& sql,
+                                                                      const std::vector<std::string>& params) override {
+    log_.push_back(sql.substr(0, sql.find(' ', 7)) + (params.empty() ? "" : " " + params[0]));
+    if (sql.find("pg_drop_replication_slot") != std::string::npos)
+      return active_ ? std::vector<postgres::Row>{} : std::vector<postgres::Row>{{std::string()}};
+    if (sql.rfind("SELECT 1", 0) == 0) return std::vector<postgres::Row>{{std::string("1")}};
+    if (sql.find("quote_ident") != std::string::npos) return std::vector<postgres::Row>{{params[0]}};
+    return std::vector<postgres::Row>{};
+  }
+  bool active_;
+  std::vector<std::string>& log_;
+};
+
+class SlotConnector : public postgres::Connector {
+ public:
+  base::Expected<std::unique_ptr<postgres::Session>, postgres::Failure> connect(
+      const postgres::ConnectionSettings& settings) override {
+    std::lock_guard<std::mutex> lock(mu);
+    log.push_back("connect " + settings.host + "/" + settings.dbname);
+    if (settings.host == "down") return postgres::Failure{postgres::FailureKind::Unreachable, "connection refused", ""};
+    return std::unique_ptr<postgres::Session>(new SlotSession(settings.host == "held", log));
+  }
+  std::mutex mu;
+  std::vector<std::string> log;
+};
+
+DatabaseChecker::SlotCleanup cleanup(const std::string& shard, const std::string& host) {
+  postgres::ConnectionSettings c;
+  c.host = host;
+  c.dbname = "app";
+  return {shard, "electric_slot_" + shard, "electric_publication_" + shard, c};
+}
+
+class SlotCleanupTest : public ::testing::Test {
+ protected:
+  SlotCleanupTest() {
+    DatabaseCheckerOptions options;
+    options.interval = std::chrono::milliseconds(0);  // every retry is due at once: no waiting in tests
+    options.on_change = [this](const std::string& key) { woken_.push_back(key); };
+    checker_ = std::make_unique<DatabaseChecker>(connector_, options);
+  }
+  electric::SlotCleanupOutcome outcome(const std::string& shard) { return checker_->slot_cleanups("prod/a").at(shard); }
+  SlotConnector connector_;
+  std::vector<std::string> woken_;
+  std::unique_ptr<DatabaseChecker> checker_;
+};
+
+TEST_F(SlotCleanupTest, DropsTheSlotThenThePublicationInTheSlotsDatabase) {
+  checker_->clean_slots("prod/a", {cleanup("0", "db1")});
+  EXPECT_EQ(outcome("0").state, electric::SlotCleanupState::Pending);
+  EXPECT_EQ(checker_->run_cleanups(), 1u);
+  EXPECT_EQ(outcome("0").state, electric::SlotCleanupState::Dropped);
+  EXPECT_THAT(connector_.log, ElementsAre("connect db1/app", "SELECT pg_drop_replication_slot(slot_name) electric_slot_0",
+                                          "SELECT quote_ident($1) electric_publication_0", "DROP PUBLICATION"));
+  EXPECT_THAT(woken_, ElementsAre("prod/a"));
+  EXPECT_EQ(checker_->run_cleanups(), 0u) << "a dropped slot is done";
+}
+
+TEST_F(SlotCleanupTest, AnActiveSlotOrAnUnreachableServerIsRetriedAndTheSetWokenOnlyOnChange) {
+  checker_->clean_slots("prod/a", {cleanup("0", "held"), cleanup("1", "down")});
+  checker_->run_cleanups();
+  EXPECT_EQ(outcome("0").state, electric::SlotCleanupState::Active);
+  EXPECT_EQ(outcome("1").state, electric::SlotCleanupState::Failed);
+  EXPECT_EQ(outcome("1").message, "cannot drop the slot (Unreachable: connection refused); retrying");
+  // The publication stays while the slot does.
+  EXPECT_EQ(std::count(connector_.log.begin(), connector_.log.end(), "DROP PUBLICATION"), 0);
+  EXPECT_THAT(woken_, ElementsAre("prod/a"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the backoff's floor
+  EXPECT_EQ(checker_->run_cleanups(), 2u);
+  EXPECT_THAT(woken_, ElementsAre("prod/a")) << "the same outcomes again wake no one";
+}
+
+TEST_F(SlotCleanupTest, HeldCleanupsGoOnWithoutCredentialsAndOthersAreForgotten) {
+  checker_->clean_slots("prod/a", {cleanup("0", "held"), cleanup("1", "held")});
+  checker_->run_cleanups();
+  DatabaseChecker::SlotCleanup held = cleanup("0", "");
+  held.connection.reset();
+  checker_->clean_slots("prod/a", {held});  // shard 1 is no longer due
+  EXPECT_EQ(checker_->slot_cleanups("prod/a").size(), 1u);
+  EXPECT_EQ(outcome("0").state, electric::SlotCleanupState::Active);
+  // Without credentials and not held: nothing to start.
+  DatabaseChecker::SlotCleanup unknown = cleanup("2", "");
+  unknown.connection.reset();
+  checker_->clean_slots("prod/a", {held, unknown});
+  EXPECT_EQ(checker_->slot_cleanups("prod/a").count("2"), 0u);
+  checker_->settle_slot("prod/a", "2", {electric::SlotCleanupState::Unresolvable, "electric_slot_2", "no URL"});
+  checker_->clean_slots("prod/a", {held, unknown});
+  EXPECT_EQ(outcome("2").state, electric::SlotCleanupState::Unresolvable);
+  checker_->forget("prod/a");
+  EXPECT_THAT(checker_->slot_cleanups("prod/a"), IsEmpty());
 }
 
 }  // namespace

@@ -92,6 +92,8 @@ TEST(Crd, DefaultsMatchTheOperatorsConstants) {
             kRetentionRetain);
   EXPECT_EQ(s["persistentVolumeClaimRetentionPolicy"]["properties"]["whenShardRemoved"]["default"].as<std::string>(),
             kRetentionRetain);
+  for (const char* when : {"whenDeleted", "whenShardRemoved"})
+    EXPECT_EQ(s["replicationSlotRetentionPolicy"]["properties"][when]["default"].as<std::string>(), kRetentionDelete);
   EXPECT_FALSE(s["paused"]["default"].as<bool>());
 }
 

@@ -737,8 +737,10 @@ TEST_F(PlanReconcileTest, RemovedShardLosesItsChildrenButKeepsItsVolumeUnderReta
   add_child("Secret", "myapp-api-secret", "", "uid-api");    // per set: stays
   observed_.pvcs["myapp-shard-9-data"] = pvc_facts(live_pvc("10Gi"));
   Plan p = plan();
-  EXPECT_THAT(removed(p), ElementsAre("Secret/myapp-shard-9@uid-sec9", "Service/myapp-shard-9@uid-svc9",
-                                      "Deployment/myapp-shard-9@uid-d9"));
+  // Its Electric first; in the background (no database access here, so no slot waits for its pods).
+  EXPECT_THAT(removed(p), ElementsAre("Deployment/myapp-shard-9@uid-d9", "Secret/myapp-shard-9@uid-sec9",
+                                      "Service/myapp-shard-9@uid-svc9"));
+  EXPECT_FALSE(p.remove[0].foreground);
   EXPECT_EQ(p.status["retainedVolumes"],
             json::parse(R"([{"shard":"9","persistentVolumeClaim":"myapp-shard-9-data"}])"));
   // Already without an ownerReference: nothing to apply for it.
@@ -774,8 +776,8 @@ TEST_F(PlanReconcileTest, RemovedShardVolumeIsDeletedUnderWhenShardRemovedDelete
   add_child("PersistentVolumeClaim", "myapp-shard-9-data", "9", "uid-p9", /*owned=*/false);
   add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
   Plan p = plan();
-  EXPECT_THAT(removed(p), ElementsAre("PersistentVolumeClaim/myapp-shard-9-data@uid-p9",
-                                      "Deployment/myapp-shard-9@uid-d9"));
+  EXPECT_THAT(removed(p), ElementsAre("Deployment/myapp-shard-9@uid-d9",
+                                      "PersistentVolumeClaim/myapp-shard-9-data@uid-p9"));
   EXPECT_EQ(p.status["retainedVolumes"], json::array());
 }
 
@@ -803,9 +805,11 @@ TEST_F(PlanReconcileTest, ShardRemovedNamesTheKeptVolumeAndTheSlotToDrop) {
             "shard \"9\" is no longer in spec; its Deployment, Service and Secret are deleted; "
             "PersistentVolumeClaim \"myapp-shard-9-data\" is kept (whenShardRemoved: Retain); "
             "its replication slot \"electric_slot_prod_myapp_9\" and publication "
-            "\"electric_publication_prod_myapp_9\" stay in its database: drop them when the shard is gone for good");
+            "\"electric_publication_prod_myapp_9\" stay in its database (status.retainedReplicationSlots)");
   EXPECT_EQ(p.status["retainedReplicationSlots"], json::parse(R"([{"shard":"9",
-      "slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+      "slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9","server":"",
+      "message":"not dropped: the operator runs without database access (--database-check-interval 0); an inactive slot holds WAL until the database's disk fills, so drop the slot and publication by hand"}])"));
+  EXPECT_THAT(event_message(p, "ReplicationSlotRetained"), HasSubstr("without database access"));
 }
 
 TEST_F(PlanReconcileTest, ShardRemovedReadsTheStreamIDFromTheDeploymentWhenStatusHasNone) {
@@ -833,8 +837,8 @@ TEST_F(PlanReconcileTest, RetainedSlotsAreRememberedUntilAShardUsesThemAgain) {
       {"shard":"0","slot":"electric_slot_prod_myapp_0","publication":"electric_publication_prod_myapp_0"}])")}};
   Plan p = plan(previous);
   // Shard 0 is in spec again and runs on its old slot; shard 9's is still left over.
-  EXPECT_EQ(p.status["retainedReplicationSlots"], json::parse(R"([{"shard":"9",
-      "slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+  ASSERT_EQ(p.status["retainedReplicationSlots"].size(), 1u);
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["slot"], "electric_slot_prod_myapp_9");
   object_["spec"]["paused"] = true;
   EXPECT_EQ(plan(previous).status["retainedReplicationSlots"].size(), 1u);
 }
@@ -846,8 +850,211 @@ TEST_F(PlanReconcileTest, ARemovedShardsSlotSurvivesAStaleStatus) {
   json before_removal = {{"shards", json::array({{{"name", "9"}, {"replicationStreamID", "prod_myapp_9"}}})}};
   Plan p = plan(before_removal);
   EXPECT_FALSE(has_event(p, "Normal", "ShardRemoved")) << "the removal was told once already";
-  EXPECT_EQ(p.status["retainedReplicationSlots"], json::parse(R"([{"shard":"9",
-      "slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+  ASSERT_EQ(p.status["retainedReplicationSlots"].size(), 1u);
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["slot"], "electric_slot_prod_myapp_9");
+}
+
+// --- Replication slot lifecycle (api.md, "Replication slots") ----------------------
+
+const json kStatusWithShard9 = {{"shards", json::array({{{"name", "9"}, {"replicationStreamID", "prod_myapp_9"}}})}};
+
+TEST_F(PlanReconcileTest, RemovedShardUnderSlotDeleteStopsItsPodsFirstAndKeepsItsSecret) {
+  observed_.slot_cleanup_on = true;
+  add_child("Secret", "myapp-shard-9", "9", "uid-sec9");
+  observed_.children.back().database_server = "pg-9:5432";
+  add_child("Service", "myapp-shard-9", "9", "uid-svc9");
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  Plan p = plan(kStatusWithShard9);
+  // Foreground: the Deployment is gone only once its pods are.
+  EXPECT_THAT(removed(p), ElementsAre("Deployment/myapp-shard-9@uid-d9", "Service/myapp-shard-9@uid-svc9"));
+  EXPECT_TRUE(p.remove[0].foreground);
+  EXPECT_THAT(p.slot_cleanups, IsEmpty()) << "never while an Electric may hold the slot";
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::parse(R"([{"shard":"9","slot":"electric_slot_prod_myapp_9",
+      "publication":"electric_publication_prod_myapp_9","server":"pg-9:5432",
+      "message":"waiting for the shard's pods to stop before dropping the slot"}])"));
+  EXPECT_THAT(event_message(p, "ShardRemoved"),
+              HasSubstr("are dropped once its pods are gone, then its Secret is deleted"));
+  EXPECT_FALSE(has_event(p, "Warning", "ReplicationSlotRetained"));
+  // The next reconcile sees the Deployment terminating: it is not deleted again.
+  observed_.children.back().being_deleted = true;
+  EXPECT_THAT(removed(plan(p.status)), ElementsAre("Service/myapp-shard-9@uid-svc9"));
+}
+
+TEST_F(PlanReconcileTest, RemovedShardsSlotIsDroppedOnceItsPodsAreGone) {
+  observed_.slot_cleanup_on = true;
+  add_child("Secret", "myapp-shard-9", "9", "uid-sec9");
+  observed_.children.back().database_server = "pg-9:5432";
+  json previous = {{"retainedReplicationSlots", json::parse(R"([{"shard":"9","slot":"electric_slot_prod_myapp_9",
+      "publication":"electric_publication_prod_myapp_9","server":"","message":""}])")}};
+  Plan p = plan(previous);
+  ASSERT_EQ(p.slot_cleanups.size(), 1u);
+  EXPECT_EQ(p.slot_cleanups[0].shard, "9");
+  EXPECT_EQ(p.slot_cleanups[0].slot, "electric_slot_prod_myapp_9");
+  EXPECT_EQ(p.slot_cleanups[0].publication, "electric_publication_prod_myapp_9");
+  EXPECT_EQ(p.slot_cleanups[0].database_url, (SecretKeyRef{"myapp-shard-9", "DATABASE_URL"}));
+  EXPECT_THAT(p.remove, IsEmpty()) << "the Secret holds the URL the cleanup connects with";
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["message"], "dropping the slot and publication");
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["server"], "pg-9:5432");
+
+  // Still active (a WAL sender streams from it): status says so, and it is asked for again.
+  observed_.slot_cleanups["9"] = {SlotCleanupState::Active, "electric_slot_prod_myapp_9", "the slot is active; retrying"};
+  p = plan(previous);
+  EXPECT_EQ(p.slot_cleanups.size(), 1u);
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["message"], "the slot is active; retrying");
+
+  // An outcome for another slot of that shard name says nothing about this one.
+  observed_.slot_cleanups["9"] = {SlotCleanupState::Dropped, "electric_slot_other", "dropped"};
+  EXPECT_EQ(plan(previous).status["retainedReplicationSlots"].size(), 1u);
+
+  observed_.slot_cleanups["9"] = {SlotCleanupState::Dropped, "electric_slot_prod_myapp_9", "dropped"};
+  p = plan(previous);
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::array());
+  EXPECT_THAT(removed(p), ElementsAre("Secret/myapp-shard-9@uid-sec9"));
+  EXPECT_TRUE(has_event(p, "Normal", "ReplicationSlotDropped"));
+}
+
+TEST_F(PlanReconcileTest, ARemovedShardsSlotWithoutItsSecretIsLeftToTheUser) {
+  observed_.slot_cleanup_on = true;
+  json previous = {{"retainedReplicationSlots", json::parse(R"([{"shard":"9","slot":"electric_slot_prod_myapp_9",
+      "publication":"electric_publication_prod_myapp_9","server":"pg-9:5432","message":""}])")}};
+  Plan p = plan(previous);
+  EXPECT_THAT(p.slot_cleanups, IsEmpty());
+  EXPECT_THAT(p.status["retainedReplicationSlots"][0]["message"].get<std::string>(), HasSubstr("drop the slot and publication by hand"));
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["server"], "pg-9:5432") << "kept from the last status";
+}
+
+TEST_F(PlanReconcileTest, SlotRetainListsTheSlotWithAWarningAndDeletesTheSecret) {
+  object_["spec"]["replicationSlotRetentionPolicy"] = {{"whenShardRemoved", "Retain"}};
+  observed_.slot_cleanup_on = true;
+  add_child("Secret", "myapp-shard-9", "9", "uid-sec9");
+  observed_.children.back().database_server = "pg-9:5432";
+  add_child("Deployment", "myapp-shard-9", "9", "uid-d9");
+  Plan p = plan(kStatusWithShard9);
+  EXPECT_THAT(removed(p), ElementsAre("Deployment/myapp-shard-9@uid-d9", "Secret/myapp-shard-9@uid-sec9"));
+  EXPECT_FALSE(p.remove[0].foreground);
+  EXPECT_THAT(p.slot_cleanups, IsEmpty());
+  EXPECT_EQ(event_message(p, "ReplicationSlotRetained"),
+            "shard \"9\": replication slot \"electric_slot_prod_myapp_9\" and publication "
+            "\"electric_publication_prod_myapp_9\" on pg-9:5432 are kept (replicationSlotRetentionPolicy."
+            "whenShardRemoved: Retain): an inactive slot holds WAL until the database's disk fills, so drop the "
+            "slot and publication once the shard is gone for good");
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["server"], "pg-9:5432");
+  EXPECT_THAT(p.status["retainedReplicationSlots"][0]["message"].get<std::string>(), HasSubstr("Retain"));
+}
+
+TEST_F(PlanReconcileTest, TheSlotFinalizerIsWantedUnderWhenDeletedDeleteWithDatabaseAccess) {
+  EXPECT_EQ(plan().slot_finalizer, std::optional<bool>(false)) << "no database access: nothing to wait for";
+  observed_.slot_cleanup_on = true;
+  EXPECT_EQ(plan().slot_finalizer, std::optional<bool>(true));
+  object_["spec"]["replicationSlotRetentionPolicy"] = {{"whenDeleted", "Retain"}};
+  EXPECT_EQ(plan().slot_finalizer, std::optional<bool>(false));
+  object_["spec"]["paused"] = true;
+  EXPECT_EQ(plan().slot_finalizer, std::nullopt) << "a paused set's finalizer stays as it is";
+}
+
+class SetDeletionTest : public PlanReconcileTest {
+ protected:
+  void SetUp() override {
+    object_["metadata"]["deletionTimestamp"] = "2024-06-01T00:00:00Z";
+    object_["metadata"]["finalizers"] = json::array({"electric-operator.dev/replication-slots"});
+    observed_.slot_cleanup_on = true;
+  }
+  DeletionPlan deletion(const json& previous_status = json()) {
+    observed_.read_secret = reader();
+    return plan_set_deletion(parsed(), observed_, previous_status);
+  }
+  std::vector<std::string> requested(const DeletionPlan& p) {
+    std::vector<std::string> out;
+    for (const auto& r : p.slot_cleanups) out.push_back(r.shard + ":" + r.slot + "@" + r.database_url.name);
+    return out;
+  }
+  void dropped(const std::string& shard, const std::string& slot) {
+    observed_.slot_cleanups[shard] = {SlotCleanupState::Dropped, slot, "dropped"};
+  }
+};
+
+TEST_F(SetDeletionTest, ParsesTheFinalizer) { EXPECT_TRUE(parsed().set.has_slot_finalizer); }
+
+TEST_F(SetDeletionTest, StopsEveryElectricBeforeDroppingAnySlot) {
+  add_child("Deployment", "myapp-shard-0", "0", "uid-d0");
+  add_child("Deployment", "myapp-shard-1", "1", "uid-d1");
+  observed_.children.back().being_deleted = true;  // already going: not deleted again
+  DeletionPlan p = deletion();
+  ASSERT_EQ(p.remove.size(), 1u);
+  EXPECT_EQ(p.remove[0].name, "myapp-shard-0");
+  EXPECT_TRUE(p.remove[0].foreground);
+  // Shard 2 has no Deployment: its slot can go at once; 0 and 1 wait.
+  EXPECT_THAT(requested(p), ElementsAre("2:electric_slot_custom_two@pg-shard-2"));
+  ASSERT_EQ(p.waiting.size(), 3u);
+  EXPECT_EQ(p.waiting[0].message, "waiting for the shard's pods to stop before dropping the slot");
+  EXPECT_FALSE(p.release_finalizer);
+}
+
+TEST_F(SetDeletionTest, ReleasesTheFinalizerOnceEverySlotIsDropped) {
+  // The status's stream ID wins (a refused change leaves the old one running);
+  // a removed shard's pending slot is dropped through its kept Secret.
+  json previous = {{"shards", json::array({{{"name", "0"}, {"replicationStreamID", "running_zero"}}})},
+                   {"retainedReplicationSlots", json::parse(R"([{"shard":"9","slot":"electric_slot_prod_myapp_9",
+                       "publication":"electric_publication_prod_myapp_9","server":"","message":""}])")}};
+  DeletionPlan p = deletion(previous);
+  EXPECT_THAT(requested(p), ElementsAre("0:electric_slot_running_zero@pg-shard-0", "1:electric_slot_prod_myapp_1@pg-shard-1",
+                                        "2:electric_slot_custom_two@pg-shard-2", "9:electric_slot_prod_myapp_9@myapp-shard-9"));
+  EXPECT_FALSE(p.release_finalizer);
+  dropped("0", "electric_slot_running_zero");
+  dropped("1", "electric_slot_prod_myapp_1");
+  dropped("2", "electric_slot_custom_two");
+  EXPECT_FALSE(deletion(previous).release_finalizer);
+  dropped("9", "electric_slot_prod_myapp_9");
+  p = deletion(previous);
+  EXPECT_TRUE(p.release_finalizer);
+  EXPECT_THAT(p.waiting, IsEmpty());
+}
+
+TEST_F(SetDeletionTest, AnUnreachableDatabaseIsWaitedForAndShown) {
+  observed_.slot_cleanups["1"] = {SlotCleanupState::Failed, "electric_slot_prod_myapp_1",
+                                  "cannot drop the slot (Unreachable: connection refused); retrying"};
+  dropped("0", "electric_slot_prod_myapp_0");
+  dropped("2", "electric_slot_custom_two");
+  DeletionPlan p = deletion();
+  EXPECT_FALSE(p.release_finalizer);
+  ASSERT_EQ(p.waiting.size(), 1u);
+  EXPECT_EQ(p.waiting[0].message, "cannot drop the slot (Unreachable: connection refused); retrying");
+}
+
+TEST_F(SetDeletionTest, ASlotWithoutAURLDoesNotHoldTheSet) {
+  // A namespace being deleted takes the Secrets too.
+  for (const std::string shard : {"0", "1", "2"})
+    observed_.slot_cleanups[shard] = {SlotCleanupState::Unresolvable,
+                                      shard == "2" ? "electric_slot_custom_two" : "electric_slot_prod_myapp_" + shard,
+                                      "Secret gone"};
+  DeletionPlan p = deletion();
+  EXPECT_TRUE(p.release_finalizer);
+  ASSERT_EQ(p.events.size(), 3u);
+  EXPECT_EQ(p.events[0].type, "Warning");
+  EXPECT_EQ(p.events[0].reason, "ReplicationSlotNotDropped");
+  EXPECT_THAT(p.slot_cleanups, IsEmpty());
+}
+
+TEST_F(SetDeletionTest, TheAnnotationOrRetainReleasesAtOnceWithAWarning) {
+  object_["metadata"]["annotations"] = {{"electric-operator.dev/skip-replication-slot-cleanup", "true"}};
+  add_child("Deployment", "myapp-shard-0", "0", "uid-d0");
+  DeletionPlan p = deletion();
+  EXPECT_TRUE(p.release_finalizer);
+  EXPECT_THAT(p.remove, IsEmpty());
+  EXPECT_THAT(p.slot_cleanups, IsEmpty());
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].reason, "ReplicationSlotsRetained");
+  EXPECT_THAT(p.events[0].message, HasSubstr("skip-replication-slot-cleanup"));
+  EXPECT_THAT(p.events[0].message, HasSubstr("\"electric_slot_prod_myapp_0\""));
+
+  object_["metadata"].erase("annotations");
+  object_["spec"]["replicationSlotRetentionPolicy"] = {{"whenDeleted", "Retain"}};
+  EXPECT_TRUE(deletion().release_finalizer);
+  object_["spec"].erase("replicationSlotRetentionPolicy");
+  observed_.slot_cleanup_on = false;
+  p = deletion();
+  EXPECT_TRUE(p.release_finalizer);
+  EXPECT_THAT(p.events[0].message, HasSubstr("without database access"));
 }
 
 TEST_F(PlanReconcileTest, RemovedShardChildrenTheSetDoesNotOwnAreLeftAlone) {

@@ -44,6 +44,11 @@ TEST(ParseShardSet, ReadsMetadataAndAppliesDefaults) {
   EXPECT_EQ(set.spec.service.port, 3000);
   EXPECT_EQ(set.spec.pvc_retention.when_deleted, RetentionPolicy::Retain);
   EXPECT_EQ(set.spec.pvc_retention.when_shard_removed, RetentionPolicy::Retain);
+  // Unlike volumes: a forgotten slot fills the database's disk.
+  EXPECT_EQ(set.spec.slot_retention.when_deleted, RetentionPolicy::Delete);
+  EXPECT_EQ(set.spec.slot_retention.when_shard_removed, RetentionPolicy::Delete);
+  EXPECT_FALSE(set.has_slot_finalizer);
+  EXPECT_FALSE(set.skip_slot_cleanup);
   EXPECT_EQ(set.spec.routing_config_map_name, "myapp-routing");
   EXPECT_FALSE(set.spec.paused);
   EXPECT_FALSE(set.spec.api_secret_ref.has_value());
@@ -71,6 +76,7 @@ TEST(ParseShardSet, ReadsEveryField) {
     "storage": {"size": "20Gi", "storageClassName": "fast", "accessModes": ["ReadWriteOncePod"]},
     "service": {"type": "LoadBalancer", "port": 8080},
     "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenShardRemoved": "Delete"},
+    "replicationSlotRetentionPolicy": {"whenDeleted": "Retain", "whenShardRemoved": "Retain"},
     "routing": {"configMapName": "routes"},
     "networkPolicy": {"enabled": true, "from": [{"podSelector": {}}]},
     "paused": true
@@ -107,6 +113,8 @@ TEST(ParseShardSet, ReadsEveryField) {
   EXPECT_EQ(s.service.port, 8080);
   EXPECT_EQ(s.pvc_retention.when_deleted, RetentionPolicy::Delete);
   EXPECT_EQ(s.pvc_retention.when_shard_removed, RetentionPolicy::Delete);
+  EXPECT_EQ(s.slot_retention.when_deleted, RetentionPolicy::Retain);
+  EXPECT_EQ(s.slot_retention.when_shard_removed, RetentionPolicy::Retain);
   EXPECT_EQ(s.routing_config_map_name, "routes");
   EXPECT_TRUE(s.paused);
   EXPECT_EQ(s.shards[0].storage_size, std::optional<std::string>("50Gi"));

@@ -377,8 +377,9 @@ TEST(Status, JsonShapeMatchesApiMd) {
   starting.deployment.available_replicas = 0;
   auto shards = statuses(set, {ready_facts(), ready_facts(), starting});
   ShardSetStatus st = compute_status(set, shards, {{"9", "myapp-shard-9-data"}, {"10", "myapp-shard-10-data"}},
-                                     {{"9", "electric_slot_prod_myapp_9", "electric_publication_prod_myapp_9"},
-                                      {"10", "electric_slot_prod_myapp_10", "electric_publication_prod_myapp_10"}},
+                                     {{"9", "electric_slot_prod_myapp_9", "electric_publication_prod_myapp_9", "pg:5432",
+                                       "dropping the slot and publication"},
+                                      {"10", "electric_slot_prod_myapp_10", "electric_publication_prod_myapp_10", "", ""}},
                                      {}, {}, nullptr, "2024-05-01T12:00:00Z");
   json j = status_to_json(st);
   EXPECT_EQ(j["observedGeneration"], 7);
@@ -394,8 +395,10 @@ TEST(Status, JsonShapeMatchesApiMd) {
   EXPECT_EQ(j["retainedVolumes"], json::parse(R"([{"shard":"10","persistentVolumeClaim":"myapp-shard-10-data"},
                                                    {"shard":"9","persistentVolumeClaim":"myapp-shard-9-data"}])"));
   EXPECT_EQ(j["retainedReplicationSlots"], json::parse(R"([
-      {"shard":"10","slot":"electric_slot_prod_myapp_10","publication":"electric_publication_prod_myapp_10"},
-      {"shard":"9","slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9"}])"));
+      {"shard":"10","slot":"electric_slot_prod_myapp_10","publication":"electric_publication_prod_myapp_10",
+       "server":"","message":""},
+      {"shard":"9","slot":"electric_slot_prod_myapp_9","publication":"electric_publication_prod_myapp_9",
+       "server":"pg:5432","message":"dropping the slot and publication"}])"));
   // Read back as the next reconcile's memory of them.
   EXPECT_EQ(retained_replication_slots_from_json(j), st.retained_replication_slots);
   EXPECT_TRUE(retained_replication_slots_from_json(json()).empty());
