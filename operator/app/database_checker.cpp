@@ -38,21 +38,26 @@ constexpr auto kNever = std::chrono::steady_clock::time_point::max();
 
 // One attempt at dropping a slot and then its publication.
 SlotCleanupOutcome attempt_cleanup(postgres::Connector& connector, const DatabaseChecker::SlotCleanup& work) {
-  auto failed = [&](const postgres::Failure& f) {
+  auto failed = [&](const char* what, const postgres::Failure& f) {
     return SlotCleanupOutcome{SlotCleanupState::Failed, work.slot,
-                              std::string("cannot drop the slot (") + postgres::to_string(f.kind) + ": " + f.message +
-                                  "); retrying"};
+                              std::string(what) + " (" + postgres::to_string(f.kind) + ": " + f.message + "); retrying"};
   };
   auto session = connector.connect(*work.connection);
-  if (!session) return failed(session.error());
+  if (!session) return failed("cannot drop the slot", session.error());
   auto dropped = postgres::drop_inactive_slot(**session, work.slot);
-  if (!dropped) return failed(dropped.error());
+  if (!dropped) return failed("cannot drop the slot", dropped.error());
   if (*dropped == postgres::SlotDrop::Active)
     return {SlotCleanupState::Active, work.slot,
             "the slot is active (a WAL sender streams from it), so it is not dropped; retrying"};
   auto publication = postgres::drop_publication(**session, work.publication);
-  if (!publication) return failed(publication.error());
+  // Electric's role owns the publication it created; the URL's role is that one.
+  if (!publication) return failed("the slot is gone, but the publication cannot be dropped", publication.error());
   return {SlotCleanupState::Dropped, work.slot, "dropped"};
+}
+
+bool same_connection(const std::optional<postgres::ConnectionSettings>& a, const postgres::ConnectionSettings& b) {
+  return a && a->host == b.host && a->port == b.port && a->user == b.user && a->password == b.password &&
+         a->dbname == b.dbname && a->sslmode == b.sslmode;
 }
 
 // 1s, 2s, 4s, ... at most `cap` (and at least 1s).
@@ -112,8 +117,7 @@ std::map<ShardKey, DatabaseCheck> DatabaseChecker::observe(const std::string& se
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     for (const auto& target : targets) {
-      auto it = state_->outcomes.find(target.shard.key);
-      if (it != state_->outcomes.end() && it->second.fingerprint == target.fingerprint) known.emplace(it->first, it->second.check);
+      if (const Outcome* outcome = outcome_for_locked(target)) known.emplace(target.shard.key, outcome->check);
       else unchecked = true;
     }
     // Outcomes of shards the set no longer has go, and so do their metrics.
@@ -145,7 +149,15 @@ void DatabaseChecker::clean_slots(const std::string& set_key, const std::vector<
     for (const SlotCleanup& work : due) {
       auto it = held.find(work.shard);
       if (it != held.end() && it->second.work.slot == work.slot) {
-        next.emplace(work.shard, std::move(it->second));
+        HeldCleanup& kept = it->second;
+        // New credentials (a fixed password) are tried at once.
+        if (work.connection && kept.outcome.state != SlotCleanupState::Dropped &&
+            !same_connection(kept.work.connection, *work.connection)) {
+          kept.work.connection = work.connection;
+          kept.next_attempt = std::chrono::steady_clock::now();
+          added = true;
+        }
+        next.emplace(work.shard, std::move(kept));
       } else if (work.connection) {
         HeldCleanup fresh;
         fresh.work = work;
@@ -164,6 +176,7 @@ void DatabaseChecker::clean_slots(const std::string& set_key, const std::vector<
 void DatabaseChecker::settle_slot(const std::string& set_key, const std::string& shard, SlotCleanupOutcome outcome) {
   std::lock_guard<std::mutex> lock(state_->mu);
   HeldCleanup& held = cleanups_[set_key][shard];
+  if (held.work.slot == outcome.slot && held.outcome.state == SlotCleanupState::Dropped) return;
   held.work = {shard, outcome.slot, "", std::nullopt};
   held.outcome = std::move(outcome);
   held.next_attempt = kNever;
@@ -224,11 +237,15 @@ size_t DatabaseChecker::run_cleanups() {
   return due.size();
 }
 
+const DatabaseChecker::Outcome* DatabaseChecker::outcome_for_locked(const DatabaseTarget& target) const {
+  auto it = state_->outcomes.find(target.shard.key);
+  return it != state_->outcomes.end() && it->second.fingerprint == target.fingerprint ? &it->second : nullptr;
+}
+
 bool DatabaseChecker::has_unchecked_locked() const {
   for (const auto& [set, targets] : targets_) {
     for (const auto& target : targets) {
-      auto it = state_->outcomes.find(target.shard.key);
-      if (it == state_->outcomes.end() || it->second.fingerprint != target.fingerprint) return true;
+      if (!outcome_for_locked(target)) return true;
     }
   }
   return false;
@@ -241,8 +258,7 @@ size_t DatabaseChecker::run_round(bool all) {
     std::lock_guard<std::mutex> lock(state_->mu);
     for (const auto& [set, targets] : targets_) {
       for (const auto& target : targets) {
-        auto it = state_->outcomes.find(target.shard.key);
-        if (all || it == state_->outcomes.end() || it->second.fingerprint != target.fingerprint)
+        if (all || !outcome_for_locked(target))
           by_connection[target.connection_key].push_back(target);
       }
     }

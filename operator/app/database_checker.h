@@ -76,10 +76,11 @@ class DatabaseChecker {
     std::optional<postgres::ConnectionSettings> connection;
   };
   // The set's cleanups from now on: one it holds for the same shard and slot
-  // goes on as it is, a new one with a connection starts at once; the set's
-  // others are forgotten.
+  // goes on (tried again at once when its connection changed), a new one
+  // with a connection starts at once; the set's others are forgotten.
   void clean_slots(const std::string& set_key, const std::vector<SlotCleanup>& due);
-  // Records an outcome reached without connecting (no URL to connect with).
+  // Records an outcome reached without connecting (no URL to connect with);
+  // a slot already dropped stays dropped.
   void settle_slot(const std::string& set_key, const std::string& shard, electric::SlotCleanupOutcome outcome);
   // What the set's cleanups came to so far, by shard.
   std::map<std::string, electric::SlotCleanupOutcome> slot_cleanups(const std::string& set_key) const;
@@ -110,6 +111,8 @@ class DatabaseChecker {
     int attempts = 0;
     std::chrono::steady_clock::time_point next_attempt;  // max() once settled
   };
+  // The outcome kept for `target`'s shard, when it is for the target's fingerprint.
+  const Outcome* outcome_for_locked(const electric::DatabaseTarget& target) const;
   bool has_unchecked_locked() const;
   std::chrono::steady_clock::time_point next_cleanup_locked() const;
   void register_metrics(runtime::Registry& registry);

@@ -259,7 +259,7 @@ int ShardSetReconciler::remove_children(const std::string& ns, const std::vector
   return writes;
 }
 
-std::optional<std::string> ShardSetReconciler::set_slot_finalizer(const json& object, bool present) {
+base::Expected<bool, std::string> ShardSetReconciler::set_slot_finalizer(const json& object, bool present) {
   const json meta = object.value("metadata", json::object());
   const std::string finalizer(electric::kFinalizerReplicationSlots);
   json finalizers = json::array();
@@ -270,10 +270,11 @@ std::optional<std::string> ShardSetReconciler::set_slot_finalizer(const json& ob
   // meanwhile (another controller's finalizer) is a conflict, not lost.
   const json patch = {{"metadata", {{"finalizers", finalizers}, {"resourceVersion", meta.value("resourceVersion", "")}}}};
   auto patched = client_.merge_patch(kShardSets, meta.value("namespace", ""), meta.value("name", ""), patch);
+  if (!patched.ok() && patched.error().is_conflict()) return false;
   if (!patched.ok() && !patched.error().is_not_found())
     return std::string(present ? "add" : "remove") + " finalizer " + finalizer + ": " + patched.error().describe();
   spdlog::info("{} finalizer {}", present ? "added" : "removed", finalizer);
-  return std::nullopt;
+  return true;
 }
 
 std::optional<std::string> ShardSetReconciler::hand_over_slot_cleanups(
@@ -286,11 +287,14 @@ std::optional<std::string> ShardSetReconciler::hand_over_slot_cleanups(
   for (const electric::SlotCleanupRequest& request : requests) {
     DatabaseChecker::SlotCleanup work{request.shard, request.slot, request.publication, std::nullopt};
     auto known = held.find(request.shard);
-    if (known != held.end() && known->second.slot == request.slot) {
-      due.push_back(std::move(work));
+    if (known != held.end() && known->second.slot == request.slot &&
+        known->second.state == electric::SlotCleanupState::Dropped) {
+      due.push_back(std::move(work));  // done: its Secret may already be gone
       continue;
     }
-    // A user's Secret is in the cache; a kept shard Secret is read with a GET.
+    // Read each time, so a fixed password is used and a deleted Secret (a
+    // namespace going) lets the set go. A user's Secret is in the cache; a
+    // kept shard Secret is read with a GET.
     electric::SecretLookup url = read_secret(request.database_url);
     if (url.state != electric::SecretLookup::State::Found) {
       auto live = client_.get(kube::kSecrets, ns, request.database_url.name);
@@ -342,7 +346,9 @@ runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::strin
       errors.push_back(*error);
   }
   if (plan.release_finalizer) {
-    if (auto error = set_slot_finalizer(object, false)) errors.push_back(*error);
+    auto released = set_slot_finalizer(object, false);
+    if (!released) errors.push_back(released.error());
+    else if (!*released) return runtime::ReconcileResult::requeue(kReferencesNotReadyRetry);
     else if (checker) checker->forget(key);
   } else {
     const json waiting = electric::retained_replication_slots_to_json(plan.waiting);
@@ -420,7 +426,11 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   // Before any child: a set deleted right after its first Deployment is
   // created must already wait for its slots.
   if (plan.slot_finalizer && *plan.slot_finalizer != set.has_slot_finalizer) {
-    if (auto error = set_slot_finalizer(*object, *plan.slot_finalizer)) return runtime::ReconcileResult::error(*error);
+    auto changed = set_slot_finalizer(*object, *plan.slot_finalizer);
+    if (!changed) return runtime::ReconcileResult::error(changed.error());
+    // The cache still holds the set from before (a conflict): again once it
+    // has the new version, so no child is written without the finalizer.
+    if (!*changed) return runtime::ReconcileResult::requeue(kReferencesNotReadyRetry);
   }
 
   // The routing ConfigMap goes with the status, at most once per settle window.

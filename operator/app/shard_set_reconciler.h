@@ -97,8 +97,9 @@ class ShardSetReconciler {
   void observe_children(const electric::ShardSet& set, electric::Observed& observed) const;
   int remove_children(const std::string& ns, const std::vector<electric::Removal>& removals,
                       std::vector<std::string>& errors);
-  // Adds or removes kFinalizerReplicationSlots; an error message on failure.
-  std::optional<std::string> set_slot_finalizer(const nlohmann::json& object, bool present);
+  // Adds or removes kFinalizerReplicationSlots: true when done, false when
+  // the set changed since `object` was read (409), an error message else.
+  base::Expected<bool, std::string> set_slot_finalizer(const nlohmann::json& object, bool present);
   // Hands the checker the set's due slot cleanups, reading the URL of each
   // it does not hold yet; an error message when a Secret could not be read.
   std::optional<std::string> hand_over_slot_cleanups(const std::string& key, const std::string& ns,

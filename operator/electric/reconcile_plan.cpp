@@ -232,6 +232,9 @@ void settle_removed_slots(const ShardSet& set, const Observed& observed, const s
       plan.events.push_back({"Normal", "ReplicationSlotDropped",
                              "shard \"" + entry.shard + "\": dropped replication slot \"" + entry.slot +
                                  "\" and publication \"" + entry.publication + "\""});
+      // Still asked for, so the checker keeps the outcome while a stale
+      // status may list the entry again.
+      plan.slot_cleanups.push_back({entry.shard, entry.slot, entry.publication, {secret_name, std::string(kSecretKeyDatabaseURL)}});
       continue;
     } else if (has_deployment_of(observed, entry.shard)) {
       entry.message = kSlotWaitingForPodsMessage;
@@ -325,12 +328,21 @@ std::vector<ClaimSource> claim_sources(const ParsedShardSet& parsed) {
   return out;
 }
 
-std::optional<ShardIdentity> resolve_claim(const ClaimSource& source, const SecretReader& read_secret) {
-  auto url = read_secret_key(source.database_url, read_secret);
+namespace {
+// The source's database URL, when its Secret holds one that parses.
+std::optional<DatabaseURL> source_database_url(const ClaimSource& source, const SecretReader& read_secret) {
+  auto text = read_secret_key(source.database_url, read_secret);
+  if (!text) return std::nullopt;
+  auto url = parse_database_url(*text);
   if (!url) return std::nullopt;
-  auto parsed_url = parse_database_url(*url);
-  if (!parsed_url) return std::nullopt;
-  return ShardIdentity{source.key, source.set_creation_timestamp, source.stream_id, parsed_url->location()};
+  return std::move(url).value();
+}
+}  // namespace
+
+std::optional<ShardIdentity> resolve_claim(const ClaimSource& source, const SecretReader& read_secret) {
+  auto url = source_database_url(source, read_secret);
+  if (!url) return std::nullopt;
+  return ShardIdentity{source.key, source.set_creation_timestamp, source.stream_id, url->location()};
 }
 
 std::vector<ShardIdentity> shard_identities(const ParsedShardSet& parsed,
@@ -346,11 +358,8 @@ std::vector<DatabaseTarget> database_targets(const ParsedShardSet& parsed, const
   std::vector<DatabaseTarget> out;
   if (!parsed.set.spec.database_checks || parsed.set.being_deleted) return out;
   for (const ClaimSource& source : claim_sources(parsed)) {
-    auto text = read_secret_key(source.database_url, read_secret);
-    if (!text) continue;
-    auto url = parse_database_url(*text);
-    if (!url) continue;
-    out.push_back(database_target(source.key, source.stream_id, *url, parsed.set.spec.wal_retention_threshold_bytes));
+    if (auto url = source_database_url(source, read_secret))
+      out.push_back(database_target(source.key, source.stream_id, *url, parsed.set.spec.wal_retention_threshold_bytes));
   }
   return out;
 }
@@ -421,11 +430,9 @@ Plan plan_reconcile(const ParsedShardSet& parsed, const Observed& observed,
     plan.shards.push_back(status);
 
     // A running shard is never stopped by a database check, a new one waits for it.
-    const bool database_holds_it = !facts.deployment.exists && (facts.awaiting_database_check ||
-                                                                (facts.database_check && facts.database_check->blocks_new_shard()));
     const bool runnable =
         values && !facts.pod_security_problem && !facts.database_url_problem && !facts.api_secret_problem &&
-        !facts.stream_id_change && !facts.stream_conflict && !database_holds_it;
+        !facts.stream_id_change && !facts.stream_conflict && !facts.database_holds_new_shard();
     if (!may_write) {
       if (runnable && has_unapplied_changes(facts, live_pvc, effective_storage_size(set, shard)))
         pending.push_back(shard.name);
@@ -554,7 +561,7 @@ namespace {
 // garbage collection does not touch; and each removed shard whose slot was
 // still to drop, from its kept Secret.
 std::vector<std::pair<RetainedReplicationSlot, SecretKeyRef>> slots_to_drop_at_deletion(
-    const ParsedShardSet& parsed, const json& previous_status) {
+    const ParsedShardSet& parsed, const Observed& observed, const json& previous_status) {
   const ShardSet& set = parsed.set;
   const std::map<std::string, std::string> listed = stream_ids_in_status(previous_status);
   std::vector<std::pair<RetainedReplicationSlot, SecretKeyRef>> out;
@@ -570,6 +577,9 @@ std::vector<std::pair<RetainedReplicationSlot, SecretKeyRef>> slots_to_drop_at_d
     SecretKeyRef kept{shard_child_name(set.name, entry.shard), std::string(kSecretKeyDatabaseURL)};
     out.push_back({std::move(entry), std::move(kept)});
   }
+  for (auto& [slot, ref] : out)
+    if (const LiveChild* secret = find_child(observed, kKindSecret, shard_child_name(set.name, slot.shard)))
+      if (!secret->database_server.empty()) slot.server = secret->database_server;
   return out;
 }
 
@@ -584,7 +594,7 @@ std::string slot_list(const std::vector<std::pair<RetainedReplicationSlot, Secre
 DeletionPlan plan_set_deletion(const ParsedShardSet& parsed, const Observed& observed, const json& previous_status) {
   const ShardSet& set = parsed.set;
   DeletionPlan plan;
-  const auto slots = slots_to_drop_at_deletion(parsed, previous_status);
+  const auto slots = slots_to_drop_at_deletion(parsed, observed, previous_status);
   std::optional<std::string> why_not;
   if (set.skip_slot_cleanup)
     why_not = "the annotation " + std::string(kAnnotationSkipSlotCleanup) + " is \"true\"";
@@ -608,7 +618,10 @@ DeletionPlan plan_set_deletion(const ParsedShardSet& parsed, const Observed& obs
   bool any_left = false;
   for (const auto& [slot, ref] : slots) {
     const SlotCleanupOutcome* outcome = cleanup_outcome(observed, slot.shard, slot.slot);
-    if (outcome && outcome->state == SlotCleanupState::Dropped) continue;
+    if (outcome && outcome->state == SlotCleanupState::Dropped) {
+      plan.slot_cleanups.push_back({slot.shard, slot.slot, slot.publication, ref});  // the checker keeps the outcome
+      continue;
+    }
     RetainedReplicationSlot waiting = slot;
     if (has_deployment_of(observed, slot.shard)) {
       waiting.message = kSlotWaitingForPodsMessage;

@@ -122,7 +122,8 @@ struct Plan {
   nlohmann::json status;  // the whole status subresource body
   std::vector<EventNote> events;
   std::vector<ShardStatus> shards;  // for metrics
-  // Removed shards' slots to drop now (whenShardRemoved: Delete).
+  // Removed shards' slots to drop now (whenShardRemoved: Delete), and those
+  // already dropped (so their outcome is kept).
   std::vector<SlotCleanupRequest> slot_cleanups;
   // Whether the set should carry kFinalizerReplicationSlots: under
   // whenDeleted: Delete with database access. Unset when no writes are

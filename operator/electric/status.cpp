@@ -157,15 +157,12 @@ ShardStatus compute_shard_status(const ShardSet& set, const Shard& shard, const 
   }
 
   const DeploymentFacts& d = facts.deployment;
-  if (!d.exists && !set.spec.paused) {
-    if (facts.awaiting_database_check) {
+  if (!set.spec.paused && facts.database_holds_new_shard()) {
+    if (facts.awaiting_database_check)
       settle(ShardPhase::Pending, kReasonCheckingDatabase, "checking the database before the shard starts");
-      return s;
-    }
-    if (facts.database_check && facts.database_check->blocks_new_shard()) {
+    else
       settle(ShardPhase::Failed, facts.database_check->reason, facts.database_check->message);
-      return s;
-    }
+    return s;
   }
   const bool outdated = d.exists && facts.desired_config_hash && *facts.desired_config_hash != d.config_hash;
   if (outdated && !set.spec.paused) {

@@ -85,6 +85,13 @@ struct ShardFacts {
   // when given and different from the live one, the shard is not "updated"
   // yet (or, while paused, runs an older template).
   std::optional<std::string> desired_config_hash;
+
+  // A shard not running yet that the database checks hold back: its first
+  // outcome is still to come, or it is a definitive failure.
+  bool database_holds_new_shard() const {
+    return !deployment.exists &&
+           (awaiting_database_check || (database_check && database_check->blocks_new_shard()));
+  }
 };
 
 // "Secret \"pg-0\" not found" / "Secret \"pg-0\" has no key \"url\"" (names only).

@@ -5,6 +5,10 @@
 // password anywhere the operator writes. Electric cannot run here (kwok runs
 // no containers), so the tests play its part inside Postgres: they create
 // the slot Electric would create.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <sstream>
 #include <string>
 
@@ -239,6 +243,169 @@ TEST_F(DatabaseChecksTest, ARunningShardIsReportedNeverStoppedAndTheWalMetricGro
   pg().exec("logical", app, drop_slot_sql("electric_slot_" + stream));
   EXPECT_TRUE(eventually([&] { return reason(ns.name(), "run", "0") == "Available"; }, 30s)) << op.log_tail();
   EXPECT_EQ(condition(get_object(shard_sets(), ns.name(), "run"), "Degraded").value("status", ""), "False");
+}
+
+// pg_recvlogical streaming from a slot, as a running Electric would: the
+// slot is active until this goes.
+class SlotHolder {
+ public:
+  SlotHolder(const std::string& server, const std::string& db, const std::string& slot,
+             const std::string& publication) {
+    const std::string port = std::to_string(PostgresServers::get().port(server));
+    const std::string program = PostgresServers::get().bin("pg_recvlogical");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setenv("PGPASSWORD", PostgresServers::get().superuser_password().c_str(), 1);
+      const std::string pubs = "publication_names=" + publication;
+      ::execl(program.c_str(), "pg_recvlogical", "-h", "127.0.0.1", "-p", port.c_str(), "-U", "postgres", "-d",
+              db.c_str(), "--slot", slot.c_str(), "--start", "-f", "/dev/null", "-o", "proto_version=1", "-o",
+              pubs.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~SlotHolder() { release(); }
+  void release() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+TEST_F(DatabaseChecksTest, SlotsOfRemovedShardsAndOfADeletedSetAreDroppedOrListed) {
+  TestNamespace ns("dbslot");
+  const std::string s = suffix(ns), role = "slot_" + s, pw = "Pw-Slot-" + s, app = "app_" + s;
+  role_and_database("logical", role, pw, true, app);
+  auto id = [&](const std::string& set, const std::string& shard) { return set + "_" + shard + "_" + s; };
+  auto count = [&](const std::string& sql) { return pg().exec("logical", app, sql).at(0); };
+  auto slot_exists = [&](const std::string& stream) {
+    return count("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'electric_slot_" + stream + "'") == "1";
+  };
+  auto publication_exists = [&](const std::string& stream) {
+    return count("SELECT count(*) FROM pg_publication WHERE pubname = 'electric_publication_" + stream + "'") == "1";
+  };
+  auto slot_active = [&](const std::string& stream) {
+    return count("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = 'electric_slot_" + stream +
+                 "'") == "1";
+  };
+  auto retained_slots = [&](const std::string& set) {
+    return get_object(shard_sets(), ns.name(), set)["status"].value("retainedReplicationSlots", json::array());
+  };
+  auto has_event = [&](const std::string& reason) {
+    auto events = client().list(kube::kEvents, ns.name());
+    if (!events.ok()) return false;
+    for (const json& e : events.value().items)
+      if (e.value("reason", "") == reason) return true;
+    return false;
+  };
+  // Electric's part once its pod would run: the slot and the publication.
+  auto play_electric = [&](const std::string& stream) {
+    create_slot_as_electric("logical", app, stream);
+    pg().exec("logical", app, "CREATE PUBLICATION electric_publication_" + stream);
+    pg().exec("logical", app, "ALTER PUBLICATION electric_publication_" + stream + " OWNER TO " + role);
+    later("logical", app, "DROP PUBLICATION IF EXISTS electric_publication_" + stream);
+  };
+  put_secret(ns.name(), "pg-0", {{"url", pg().url("logical", role, pw, app)}});
+  put_secret(ns.name(), "pg-1", {{"url", pg().url("logical", role, pw, app)}});
+  put_secret(ns.name(), "pg-2", {{"url", pg().url("logical", role, pw, app)}});
+
+  OperatorProcess op({"--namespace", ns.name(), "--database-check-interval", "1s"});
+  json drop = set_of(ns.name(), "drop", json::array({shard("0", id("drop", "0")), shard("1", id("drop", "1")),
+                                                     shard("2", id("drop", "2"))}));
+  json keep = set_of(ns.name(), "keep", json::array({shard("0", id("keep", "0")), shard("1", id("keep", "1"))}));
+  keep["spec"]["replicationSlotRetentionPolicy"] = {{"whenShardRemoved", "Retain"}};
+  apply_set(drop);
+  apply_set(keep);
+  ASSERT_TRUE(eventually([&] { return set_ready(ns.name(), "drop", 3) && set_ready(ns.name(), "keep", 2); }, 120s))
+      << op.log_tail();
+  for (const std::string shard : {"0", "1", "2"}) play_electric(id("drop", shard));
+  for (const std::string shard : {"0", "1"}) play_electric(id("keep", shard));
+  const json finalizers = get_object(shard_sets(), ns.name(), "drop")["metadata"].value("finalizers", json::array());
+  EXPECT_EQ(finalizers, json::array({"electric-operator.dev/replication-slots"}));
+
+  // Shard 1's slot stays active after its pod is gone (someone else streams
+  // from it): the cleanup waits, says so, and keeps the shard's Secret.
+  SlotHolder holder("logical", app, "electric_slot_" + id("drop", "1"), "electric_publication_" + id("drop", "1"));
+  ASSERT_TRUE(eventually([&] { return slot_active(id("drop", "1")); }, 30s)) << "pg_recvlogical holds the slot";
+  drop["spec"]["shards"].erase(1);
+  apply_set(drop);
+  ASSERT_TRUE(eventually([&] {
+    json slots = retained_slots("drop");
+    return slots.size() == 1 && slots[0].value("message", "").find("active") != std::string::npos;
+  }, 90s)) << retained_slots("drop").dump() << "\n" << op.log_tail();
+  EXPECT_FALSE(has_deployment(ns.name(), "drop-shard-1")) << "never while its pods may run";
+  EXPECT_EQ(retained_slots("drop")[0].value("server", ""), "127.0.0.1:" + std::to_string(pg().port("logical")));
+  EXPECT_FALSE(get_object(kube::kSecrets, ns.name(), "drop-shard-1").is_null()) << "kept for the cleanup";
+  EXPECT_TRUE(slot_exists(id("drop", "1")));
+  EXPECT_TRUE(publication_exists(id("drop", "1")));
+  holder.release();
+  EXPECT_TRUE(eventually([&] { return !slot_exists(id("drop", "1")); }, 60s)) << op.log_tail();
+  EXPECT_FALSE(publication_exists(id("drop", "1")));
+  EXPECT_TRUE(eventually([&] { return retained_slots("drop").empty(); }, 30s)) << retained_slots("drop").dump();
+  EXPECT_TRUE(eventually([&] { return get_object(kube::kSecrets, ns.name(), "drop-shard-1").is_null(); }, 30s));
+  EXPECT_TRUE(has_event("ReplicationSlotDropped"));
+  EXPECT_TRUE(slot_exists(id("drop", "0"))) << "only the removed shard's slot";
+
+  // Retain: listed with its server and a Warning; nothing is dropped.
+  keep["spec"]["shards"].erase(1);
+  apply_set(keep);
+  ASSERT_TRUE(eventually([&] { return retained_slots("keep").size() == 1; }, 60s)) << op.log_tail();
+  const json kept = retained_slots("keep")[0];
+  EXPECT_EQ(kept.value("slot", ""), "electric_slot_" + id("keep", "1"));
+  EXPECT_EQ(kept.value("publication", ""), "electric_publication_" + id("keep", "1"));
+  EXPECT_EQ(kept.value("server", ""), "127.0.0.1:" + std::to_string(pg().port("logical")));
+  EXPECT_THAT(kept.value("message", ""), ::testing::HasSubstr("Retain"));
+  EXPECT_TRUE(eventually([&] { return has_event("ReplicationSlotRetained"); }, 30s));
+  EXPECT_TRUE(eventually([&] { return !has_deployment(ns.name(), "keep-shard-1"); }, 60s));
+  EXPECT_TRUE(slot_exists(id("keep", "1")));
+  EXPECT_TRUE(publication_exists(id("keep", "1")));
+
+  // Deleting the set: every shard's Electric stops, every slot goes, then the set.
+  ASSERT_TRUE(client().remove(shard_sets(), ns.name(), "drop").ok());
+  EXPECT_TRUE(eventually([&] { return get_object(shard_sets(), ns.name(), "drop").is_null(); }, 120s))
+      << get_object(shard_sets(), ns.name(), "drop").dump() << "\n" << op.log_tail();
+  EXPECT_FALSE(slot_exists(id("drop", "0")));
+  EXPECT_FALSE(slot_exists(id("drop", "2")));
+  EXPECT_FALSE(publication_exists(id("drop", "0")));
+  EXPECT_FALSE(publication_exists(id("drop", "2")));
+
+  // The annotation releases the finalizer without dropping anything.
+  ASSERT_TRUE(client().merge_patch(shard_sets(), ns.name(), "keep",
+                                   {{"metadata", {{"annotations", {{"electric-operator.dev/skip-replication-slot-cleanup",
+                                                                    "true"}}}}}})
+                  .ok());
+  ASSERT_TRUE(client().remove(shard_sets(), ns.name(), "keep").ok());
+  EXPECT_TRUE(eventually([&] { return get_object(shard_sets(), ns.name(), "keep").is_null(); }, 60s)) << op.log_tail();
+  EXPECT_TRUE(slot_exists(id("keep", "0")));
+  EXPECT_TRUE(has_event("ReplicationSlotsRetained"));
+
+  // No password in the log, status or Events of all this.
+  std::string written = op.log();
+  auto events = client().list(kube::kEvents, ns.name());
+  ASSERT_TRUE(events.ok());
+  for (const json& event : events.value().items) written += event.dump();
+  EXPECT_EQ(written.find(pw), std::string::npos);
+}
+
+// A namespace going takes the set's Secrets with it: a slot no one can
+// connect to any more (here the database never answered) does not hold it.
+TEST_F(DatabaseChecksTest, DeletingANamespaceIsNotBlockedByTheSlotFinalizer) {
+  auto ns = std::make_unique<TestNamespace>("dbgone");
+  const std::string name = ns->name();
+  put_secret(name, "pg-0", {{"url", "postgresql://u:Pw-Gone@127.0.0.1:" + std::to_string(free_port()) + "/app"}});
+  OperatorProcess op({"--namespace", name, "--database-check-interval", "1s"});
+  apply_set(set_of(name, "gone", json::array({shard("0", "gone_" + suffix(*ns))})));
+  ASSERT_TRUE(eventually([&] {
+    json set = get_object(shard_sets(), name, "gone");
+    return set.contains("metadata") && set["metadata"].value("finalizers", json::array()).size() == 1;
+  }, 60s)) << op.log_tail();
+  ASSERT_TRUE(eventually([&] { return has_deployment(name, "gone-shard-0"); }, 60s)) << "unreachable: created anyway";
+  ns.reset();  // deletes the namespace
+  EXPECT_TRUE(eventually([&] { return get_object(kube::kNamespaces, "", name).is_null(); }, 180s))
+      << get_object(shard_sets(), name, "gone").dump() << "\n" << op.log_tail();
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ std::string env_path() {
   return set && *set ? set : std::string(EO_SOURCE_DIR) + "/build/postgres/env";
 }
 
-bool load(std::map<std::string, int>& ports, std::string& password) {
+bool load(std::map<std::string, int>& ports, std::string& password, std::string* bin_dir = nullptr) {
   std::ifstream in(env_path());
   if (!in) return false;
   std::string line;
@@ -22,6 +22,7 @@ bool load(std::map<std::string, int>& ports, std::string& password) {
     if (eq == std::string::npos) continue;
     std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     if (key == "EO_PG_PASSWORD") password = value;
+    if (key == "EO_PG_BIN" && bin_dir) *bin_dir = value;
     const std::string prefix = "EO_PG_", suffix = "_PORT";
     if (key.rfind(prefix, 0) == 0 && key.size() > prefix.size() + suffix.size() &&
         key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0) {
@@ -44,7 +45,7 @@ bool PostgresServers::available() {
 PostgresServers& PostgresServers::get() {
   static PostgresServers servers = [] {
     PostgresServers s;
-    load(s.ports_, s.password_);
+    load(s.ports_, s.password_, &s.bin_dir_);
     return s;
   }();
   return servers;

@@ -24,6 +24,8 @@ class PostgresServers {
 
   int port(const std::string& server) const;  // "logical", "second", "small", "replica"
   const std::string& superuser_password() const { return password_; }
+  // A program of the servers' PostgreSQL, e.g. bin("pg_recvlogical").
+  std::string bin(const std::string& program) const { return bin_dir_ + "/" + program; }
   // postgresql://user:password@127.0.0.1:<port>/dbname
   std::string url(const std::string& server, const std::string& user, const std::string& password,
                   const std::string& dbname) const;
@@ -34,6 +36,7 @@ class PostgresServers {
  private:
   std::map<std::string, int> ports_;
   std::string password_;
+  std::string bin_dir_;
 };
 
 }  // namespace itest

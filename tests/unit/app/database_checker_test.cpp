@@ -222,5 +222,18 @@ TEST_F(SlotCleanupTest, HeldCleanupsGoOnWithoutCredentialsAndOthersAreForgotten)
   EXPECT_THAT(checker_->slot_cleanups("prod/a"), IsEmpty());
 }
 
+TEST_F(SlotCleanupTest, NewCredentialsAreTriedAtOnceAndADroppedSlotStaysDropped) {
+  checker_->clean_slots("prod/a", {cleanup("0", "down")});
+  checker_->run_cleanups();
+  EXPECT_EQ(outcome("0").state, electric::SlotCleanupState::Failed);
+  EXPECT_EQ(checker_->run_cleanups(), 0u) << "backing off";
+  checker_->clean_slots("prod/a", {cleanup("0", "db1")});  // the URL was fixed
+  EXPECT_EQ(checker_->run_cleanups(), 1u);
+  EXPECT_EQ(outcome("0").state, electric::SlotCleanupState::Dropped);
+  // Its Secret goes once the slot is dropped: that does not undo "dropped".
+  checker_->settle_slot("prod/a", "0", {electric::SlotCleanupState::Unresolvable, "electric_slot_0", "no URL"});
+  EXPECT_EQ(outcome("0").state, electric::SlotCleanupState::Dropped);
+}
+
 }  // namespace
 }  // namespace app

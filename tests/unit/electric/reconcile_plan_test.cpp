@@ -911,6 +911,12 @@ TEST_F(PlanReconcileTest, RemovedShardsSlotIsDroppedOnceItsPodsAreGone) {
   EXPECT_EQ(p.status["retainedReplicationSlots"], json::array());
   EXPECT_THAT(removed(p), ElementsAre("Secret/myapp-shard-9@uid-sec9"));
   EXPECT_TRUE(has_event(p, "Normal", "ReplicationSlotDropped"));
+  // Still listed as due, so the checker keeps "dropped" while a stale status lists the entry.
+  EXPECT_EQ(p.slot_cleanups.size(), 1u);
+  // That stale status, with the Secret gone already: the entry goes again, not "Secret gone".
+  observed_.children.clear();
+  p = plan(previous);
+  EXPECT_EQ(p.status["retainedReplicationSlots"], json::array());
 }
 
 TEST_F(PlanReconcileTest, ARemovedShardsSlotWithoutItsSecretIsLeftToTheUser) {
