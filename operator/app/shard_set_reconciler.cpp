@@ -218,7 +218,8 @@ bool NormalForms::learn(const std::string& desired, const std::string& live) {
   return inserted;
 }
 
-void ShardSetReconciler::observe_children(const electric::ShardSet& set, electric::Observed& observed) const {
+void ShardSetReconciler::observe_children(const std::string& key, const electric::ShardSet& set,
+                                          electric::Observed& observed) const {
   static const json::json_pointer shard_label("/metadata/labels/" + base::pointer_token(kShardLabel));
   static const json::json_pointer server(
       "/metadata/annotations/" + base::pointer_token(std::string(electric::kAnnotationDatabaseServer)));
@@ -235,7 +236,7 @@ void ShardSetReconciler::observe_children(const electric::ShardSet& set, electri
   }
   if (options_.database_checker) {
     observed.slot_cleanup_on = true;
-    observed.slot_cleanups = options_.database_checker->slot_cleanups(set.namespace_name + "/" + set.name);
+    observed.slot_cleanups = options_.database_checker->slot_cleanups(key);
   }
 }
 
@@ -331,7 +332,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::strin
   }
   electric::Observed observed;
   observed.read_secret = inputs_.secret_reader(set.namespace_name);
-  observe_children(set, observed);
+  observe_children(key, set, observed);
   const json previous_status = object.value("status", json());
   const electric::DeletionPlan plan = electric::plan_set_deletion(parsed, observed, previous_status);
   const runtime::ObjectReference set_ref{std::string(electric::kApiVersion), std::string(electric::kKind),
@@ -408,7 +409,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     }
   }
 
-  observe_children(set, observed);
+  observe_children(key, set, observed);
   observed.stream_conflicts = inputs_.stream_conflicts(key);
   if (options_.database_checker) {
     observed.database_checks_on = true;

@@ -94,7 +94,7 @@ class ShardSetReconciler {
   // After an apply: remember when the stored object's normal form differs.
   void learn_normal_form(const nlohmann::json& desired, const nlohmann::json& applied);
   // The set's live children, as plan_reconcile and plan_set_deletion read them.
-  void observe_children(const electric::ShardSet& set, electric::Observed& observed) const;
+  void observe_children(const std::string& key, const electric::ShardSet& set, electric::Observed& observed) const;
   int remove_children(const std::string& ns, const std::vector<electric::Removal>& removals,
                       std::vector<std::string>& errors);
   // Adds or removes kFinalizerReplicationSlots: true when done, false when

@@ -234,7 +234,8 @@ void settle_removed_slots(const ShardSet& set, const Observed& observed, const s
                                  "\" and publication \"" + entry.publication + "\""});
       // Still asked for, so the checker keeps the outcome while a stale
       // status may list the entry again.
-      plan.slot_cleanups.push_back({entry.shard, entry.slot, entry.publication, {secret_name, std::string(kSecretKeyDatabaseURL)}});
+      plan.slot_cleanups.push_back(
+          {entry.shard, entry.slot, entry.publication, {secret_name, std::string(kSecretKeyDatabaseURL)}});
       continue;
     } else if (has_deployment_of(observed, entry.shard)) {
       entry.message = kSlotWaitingForPodsMessage;
@@ -244,7 +245,8 @@ void settle_removed_slots(const ShardSet& set, const Observed& observed, const s
     } else {
       entry.message = outcome ? outcome->message : kSlotDroppingMessage;
       secrets_kept.insert(entry.shard);
-      if (may_write && (!outcome || outcome->state != SlotCleanupState::Unresolvable))
+      // An Unresolvable one too: its Secret is read again each time, and may be fixed.
+      if (may_write)
         plan.slot_cleanups.push_back(
             {entry.shard, entry.slot, entry.publication, {secret_name, std::string(kSecretKeyDatabaseURL)}});
     }

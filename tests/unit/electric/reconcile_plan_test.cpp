@@ -902,6 +902,12 @@ TEST_F(PlanReconcileTest, RemovedShardsSlotIsDroppedOnceItsPodsAreGone) {
   EXPECT_EQ(p.slot_cleanups.size(), 1u);
   EXPECT_EQ(p.status["retainedReplicationSlots"][0]["message"], "the slot is active; retrying");
 
+  // Its Secret holds no usable URL: said, and asked for again (the Secret is read each time).
+  observed_.slot_cleanups["9"] = {SlotCleanupState::Unresolvable, "electric_slot_prod_myapp_9", "no URL; drop by hand"};
+  p = plan(previous);
+  EXPECT_EQ(p.slot_cleanups.size(), 1u);
+  EXPECT_EQ(p.status["retainedReplicationSlots"][0]["message"], "no URL; drop by hand");
+
   // An outcome for another slot of that shard name says nothing about this one.
   observed_.slot_cleanups["9"] = {SlotCleanupState::Dropped, "electric_slot_other", "dropped"};
   EXPECT_EQ(plan(previous).status["retainedReplicationSlots"].size(), 1u);
