@@ -44,7 +44,8 @@ const CommandHelp& run_help() {
   --shutdown-grace-period DURATION   time for in-flight reconciles (default 30s)
   --database-check-interval DURATION how often each shard's database is checked
                                      (default 60s; new shards and edited URLs at
-                                     once); 0 turns the checks off for every set
+                                     once); 0 turns the checks off for every set,
+                                     and with them replication slot drops
 )"};
   return help;
 }
