@@ -191,7 +191,8 @@ check_never_allowed() {
   check_can "$sa_ns" no delete electricshardsets.electric-operator.dev -n "$SAMPLE_NS"
   check_can "$sa_ns" no delete electricshardsets.electric-operator.dev --all-namespaces
   check_can "$sa_ns" no create electricshardsets.electric-operator.dev -n "$SAMPLE_NS"
-  check_can "$sa_ns" no patch electricshardsets.electric-operator.dev -n "$SAMPLE_NS"
+  # patch is granted, for its finalizer only (electric-operator.dev/replication-slots);
+  # update, which could replace a whole set, is not.
   check_can "$sa_ns" no update electricshardsets.electric-operator.dev -n "$SAMPLE_NS"
   check_can "$sa_ns" no create pods --subresource=exec -n "$SAMPLE_NS"
   check_can "$sa_ns" no get pods -n "$SAMPLE_NS"
@@ -206,6 +207,7 @@ check_needed_in() {
   local sa_ns="$1" ns="$2"
   check_can "$sa_ns" yes watch electricshardsets.electric-operator.dev -n "$ns"
   check_can "$sa_ns" yes patch electricshardsets.electric-operator.dev --subresource=status -n "$ns"
+  check_can "$sa_ns" yes patch electricshardsets.electric-operator.dev -n "$ns"
   check_can "$sa_ns" yes get secrets -n "$ns"
   check_can "$sa_ns" yes create deployments.apps -n "$ns"
   check_can "$sa_ns" yes delete persistentvolumeclaims -n "$ns"

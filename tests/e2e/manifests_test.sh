@@ -59,16 +59,17 @@ check "every binding names the installed ServiceAccount, and only it" \
 
 least_privilege() {
   # The operator's roles (not the ones for people): no wildcard, no pods or
-  # pods/exec, no nodes or namespaces, and sets are read-only.
+  # pods/exec, no nodes or namespaces, and sets are read, and patched only for
+  # the operator's finalizer (no create, update or delete).
   local operator_roles='select((.kind == "ClusterRole" or .kind == "Role") and (.metadata.name | startswith("electricshardset-") | not))'
   local all
   all="$(yq -c "$operator_roles | .rules[]" "$1")"
   [ -n "$all" ] &&
   ! grep -q '"\*"' <<<"$all" &&
   ! grep -Eq '"(pods|pods/exec|nodes|namespaces)"' <<<"$all" &&
-  [ "$(yq -c "$operator_roles | .rules[] | select(.resources | index(\"electricshardsets\")) | .verbs" "$1" | sort -u)" = '["get","list","watch"]' ]
+  [ "$(yq -c "$operator_roles | .rules[] | select(.resources | index(\"electricshardsets\")) | .verbs" "$1" | sort -u)" = '["get","list","watch","patch"]' ]
 }
-check "no wildcard, no pods/exec, nodes or namespaces; sets read-only" least_privilege "$WORK/base.yaml"
+check "no wildcard, no pods/exec, nodes or namespaces; sets read, patched only for the finalizer" least_privilege "$WORK/base.yaml"
 check "the same holds in the namespaced overlay" least_privilege "$WORK/overlay.yaml"
 check "electricshardset-editor/-viewer aggregate into admin, edit and view" user_roles_aggregate "$WORK/base.yaml"
 check "the namespaced overlay ships them too" user_roles_aggregate "$WORK/overlay.yaml"
