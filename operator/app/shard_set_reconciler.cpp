@@ -30,6 +30,9 @@ const std::string kShardLabel(electric::kLabelShard);
 // How soon a reconcile that came before the first reads of referenced
 // Secrets finished tries again (only right after start-up).
 constexpr auto kReferencesNotReadyRetry = std::chrono::milliseconds(200);
+// How soon a reconcile whose finalizer patch met a newer set (the cache
+// lags its own writes) tries again.
+constexpr auto kStaleSetRetry = std::chrono::milliseconds(200);
 
 std::string text_at(const json& obj, const json::json_pointer& ptr) {
   return obj.contains(ptr) && obj[ptr].is_string() ? obj[ptr].get<std::string>() : std::string();
@@ -349,7 +352,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::strin
   if (plan.release_finalizer) {
     auto released = set_slot_finalizer(object, false);
     if (!released) errors.push_back(released.error());
-    else if (!*released) return runtime::ReconcileResult::requeue(kReferencesNotReadyRetry);
+    else if (!*released) return runtime::ReconcileResult::requeue(kStaleSetRetry);
     else if (checker) checker->forget(key);
   } else {
     const json waiting = electric::retained_replication_slots_to_json(plan.waiting);
@@ -431,7 +434,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     if (!changed) return runtime::ReconcileResult::error(changed.error());
     // The cache still holds the set from before (a conflict): again once it
     // has the new version, so no child is written without the finalizer.
-    if (!*changed) return runtime::ReconcileResult::requeue(kReferencesNotReadyRetry);
+    if (!*changed) return runtime::ReconcileResult::requeue(kStaleSetRetry);
   }
 
   // The routing ConfigMap goes with the status, at most once per settle window.
