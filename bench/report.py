@@ -383,14 +383,14 @@ def scale_rows(results):
     return rows
 
 
-def update_readme(path, md):
+def update_readme(path, md, begin=README_BEGIN, end_marker=README_END):
     """Replaces the block between the markers; False if they are missing."""
     with open(path) as f:
         text = f.read()
-    start, end = text.find(README_BEGIN), text.find(README_END)
+    start, end = text.find(begin), text.find(end_marker)
     if start < 0 or end < start:
         return False
-    text = text[:start + len(README_BEGIN)] + "\n\n" + md.rstrip("\n") + "\n\n" + text[end:]
+    text = text[:start + len(begin)] + "\n\n" + md.rstrip("\n") + "\n\n" + text[end:]
     with open(path, "w") as f:
         f.write(text)
     return True

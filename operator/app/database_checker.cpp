@@ -55,11 +55,6 @@ SlotCleanupOutcome attempt_cleanup(postgres::Connector& connector, const Databas
   return {SlotCleanupState::Dropped, work.slot, "dropped"};
 }
 
-bool same_connection(const std::optional<postgres::ConnectionSettings>& a, const postgres::ConnectionSettings& b) {
-  return a && a->host == b.host && a->port == b.port && a->user == b.user && a->password == b.password &&
-         a->dbname == b.dbname && a->sslmode == b.sslmode;
-}
-
 // 1s, 2s, 4s, ... at most `cap` (and at least 1s).
 std::chrono::milliseconds cleanup_backoff(int attempts, std::chrono::milliseconds cap) {
   std::chrono::milliseconds wait(1000);
@@ -152,7 +147,7 @@ void DatabaseChecker::clean_slots(const std::string& set_key, const std::vector<
         HeldCleanup& kept = it->second;
         // New credentials (a fixed password) are tried at once.
         if (work.connection && kept.outcome.state != SlotCleanupState::Dropped &&
-            !same_connection(kept.work.connection, *work.connection)) {
+            kept.work.connection != work.connection) {
           kept.work.connection = work.connection;
           kept.next_attempt = std::chrono::steady_clock::now();
           added = true;
@@ -161,7 +156,7 @@ void DatabaseChecker::clean_slots(const std::string& set_key, const std::vector<
       } else if (work.connection) {
         HeldCleanup fresh;
         fresh.work = work;
-        fresh.outcome = {SlotCleanupState::Pending, work.slot, "dropping the slot and publication"};
+        fresh.outcome = {SlotCleanupState::Pending, work.slot, electric::kSlotDroppingMessage};
         fresh.next_attempt = std::chrono::steady_clock::now();
         next.emplace(work.shard, std::move(fresh));
         added = true;

@@ -221,6 +221,17 @@ bool NormalForms::learn(const std::string& desired, const std::string& live) {
   return inserted;
 }
 
+runtime::ObjectReference ShardSetReconciler::reference_to(const electric::ShardSet& set) {
+  return {std::string(electric::kApiVersion), std::string(electric::kKind), set.namespace_name, set.name, set.uid};
+}
+
+void ShardSetReconciler::record_events(const runtime::ObjectReference& set_ref,
+                                       const std::vector<electric::EventNote>& notes) {
+  for (const electric::EventNote& note : notes)
+    events_.record(set_ref, note.type == "Warning" ? runtime::EventType::Warning : runtime::EventType::Normal,
+                   note.reason, note.message);
+}
+
 void ShardSetReconciler::observe_children(const std::string& key, const electric::ShardSet& set,
                                           electric::Observed& observed) const {
   static const json::json_pointer shard_label("/metadata/labels/" + base::pointer_token(kShardLabel));
@@ -328,21 +339,17 @@ runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::strin
                                                                 const electric::ParsedShardSet& parsed) {
   const electric::ShardSet& set = parsed.set;
   DatabaseChecker* checker = options_.database_checker;
-  if (checker) (void)checker->observe(key, {});  // no checks (nor their metrics) for a set on its way out
   if (!set.has_slot_finalizer) {
     if (checker) checker->forget(key);
     return runtime::ReconcileResult::done();  // children go by GC
   }
+  if (checker) (void)checker->observe(key, {});  // no checks (nor their metrics) for a set on its way out
   electric::Observed observed;
   observed.read_secret = inputs_.secret_reader(set.namespace_name);
   observe_children(key, set, observed);
   const json previous_status = object.value("status", json());
   const electric::DeletionPlan plan = electric::plan_set_deletion(parsed, observed, previous_status);
-  const runtime::ObjectReference set_ref{std::string(electric::kApiVersion), std::string(electric::kKind),
-                                         set.namespace_name, set.name, set.uid};
-  for (const electric::EventNote& note : plan.events)
-    events_.record(set_ref, note.type == "Warning" ? runtime::EventType::Warning : runtime::EventType::Normal,
-                   note.reason, note.message);
+  record_events(reference_to(set), plan.events);
   std::vector<std::string> errors;
   remove_children(set.namespace_name, plan.remove, errors);
   if (checker) {
@@ -389,8 +396,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const electric::ParsedShardSet& parsed = *parsed_set;
   const electric::ShardSet& set = parsed.set;
   if (set.being_deleted) return reconcile_deletion(key, *object, parsed);
-  const runtime::ObjectReference set_ref{std::string(electric::kApiVersion), std::string(electric::kKind),
-                                         ns, name, set.uid};
+  const runtime::ObjectReference set_ref = reference_to(set);
 
   electric::Observed observed;
   observed.read_secret = inputs_.secret_reader(ns);
@@ -449,10 +455,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     if (auto error = hand_over_slot_cleanups(key, ns, plan.slot_cleanups, observed.read_secret))
       errors.push_back(*error);
   }
-  for (const electric::EventNote& note : plan.events) {
-    events_.record(set_ref, note.type == "Warning" ? runtime::EventType::Warning : runtime::EventType::Normal,
-                   note.reason, note.message);
-  }
+  record_events(set_ref, plan.events);
 
   const bool status_changed = plan.status != previous_status;
   runtime::Duration settle_wait = runtime::Duration::zero();

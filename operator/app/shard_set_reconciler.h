@@ -93,6 +93,8 @@ class ShardSetReconciler {
   std::shared_ptr<electric::RenderMemo> render_memo(const std::string& key);
   // After an apply: remember when the stored object's normal form differs.
   void learn_normal_form(const nlohmann::json& desired, const nlohmann::json& applied);
+  static runtime::ObjectReference reference_to(const electric::ShardSet& set);
+  void record_events(const runtime::ObjectReference& set_ref, const std::vector<electric::EventNote>& notes);
   // The set's live children, as plan_reconcile and plan_set_deletion read them.
   void observe_children(const std::string& key, const electric::ShardSet& set, electric::Observed& observed) const;
   int remove_children(const std::string& ns, const std::vector<electric::Removal>& removals,

@@ -76,6 +76,8 @@ enum class SlotCleanupState {
   Failed,        // cannot connect, or a statement failed: retried
   Unresolvable,  // no URL to connect with (its Secret is gone or invalid): the user drops them
 };
+// What status says of a slot whose drop is under way (or not tried yet).
+inline constexpr const char* kSlotDroppingMessage = "dropping the slot and publication";
 struct SlotCleanupOutcome {
   SlotCleanupState state = SlotCleanupState::Pending;
   std::string slot;     // the slot it is about

@@ -106,12 +106,21 @@ const char* const kSlotNoAccessMessage =
     "not dropped: the operator runs without database access (--database-check-interval 0); an inactive slot "
     "holds WAL until the database's disk fills, so drop the slot and publication by hand";
 const char* const kSlotWaitingForPodsMessage = "waiting for the shard's pods to stop before dropping the slot";
-const char* const kSlotDroppingMessage = "dropping the slot and publication";
 const char* const kSlotSecretGoneMessage =
     "the shard's Secret with its database URL is gone, so the operator cannot connect: drop the slot and "
     "publication by hand";
 const char* const kSlotNameReusedMessage =
     "a shard of this name is in spec again with another replication stream: drop this slot and publication by hand";
+
+// Where a removed shard's cleanup reads its URL: the shard Secret kept for it.
+SecretKeyRef kept_database_url(const ShardSet& set, const std::string& shard) {
+  return {shard_child_name(set.name, shard), std::string(kSecretKeyDatabaseURL)};
+}
+
+// "replication slot \"S\" and publication \"P\"", as Events name them.
+std::string slot_and_publication(const std::string& slot, const std::string& publication) {
+  return "replication slot \"" + slot + "\" and publication \"" + publication + "\"";
+}
 
 const LiveChild* find_child(const Observed& observed, const std::string& kind, const std::string& name) {
   for (const LiveChild& c : observed.children)
@@ -176,8 +185,7 @@ std::string shard_removed_message(const std::string& shard, const std::optional<
     m += "; PersistentVolumeClaim \"" + *kept_pvc + "\" is kept (whenShardRemoved: Retain)";
   if (!stream_id)
     return m + "; its replication stream ID is unknown: look for its electric_slot_* slot in its database";
-  m += "; its replication slot \"" + replication_slot_name(*stream_id) + "\" and publication \"" +
-       publication_name(*stream_id) + "\"";
+  m += "; its " + slot_and_publication(replication_slot_name(*stream_id), publication_name(*stream_id));
   if (dropping) return m + " are dropped once its pods are gone, then its Secret is deleted";
   return m + " stay in its database (status.retainedReplicationSlots)";
 }
@@ -203,8 +211,8 @@ void note_shard_removed(const ShardSet& set, const LiveChild& deployment, const 
   remember_slot(slots, shard, *stream_id, server);
   if (policy == RemovedSlotPolicy::Drop) return;
   events.push_back({"Warning", "ReplicationSlotRetained",
-                    "shard \"" + shard + "\": replication slot \"" + replication_slot_name(*stream_id) +
-                        "\" and publication \"" + publication_name(*stream_id) + "\"" +
+                    "shard \"" + shard + "\": " +
+                        slot_and_publication(replication_slot_name(*stream_id), publication_name(*stream_id)) +
                         (server.empty() ? "" : " on " + server) + " are " +
                         (policy == RemovedSlotPolicy::Retain ? kSlotRetainedMessage : kSlotNoAccessMessage)});
 }
@@ -219,8 +227,7 @@ void settle_removed_slots(const ShardSet& set, const Observed& observed, const s
   const RemovedSlotPolicy policy = removed_slot_policy(set, observed);
   std::vector<RetainedReplicationSlot> left;
   for (RetainedReplicationSlot& entry : slots) {
-    const std::string secret_name = shard_child_name(set.name, entry.shard);
-    const LiveChild* secret = find_child(observed, kKindSecret, secret_name);
+    const LiveChild* secret = find_child(observed, kKindSecret, shard_child_name(set.name, entry.shard));
     if (secret && !secret->database_server.empty() && !in_spec.count(entry.shard))
       entry.server = secret->database_server;
     const SlotCleanupOutcome* outcome = cleanup_outcome(observed, entry.shard, entry.slot);
@@ -230,12 +237,11 @@ void settle_removed_slots(const ShardSet& set, const Observed& observed, const s
       entry.message = policy == RemovedSlotPolicy::Retain ? kSlotRetainedMessage : kSlotNoAccessMessage;
     } else if (outcome && outcome->state == SlotCleanupState::Dropped) {
       plan.events.push_back({"Normal", "ReplicationSlotDropped",
-                             "shard \"" + entry.shard + "\": dropped replication slot \"" + entry.slot +
-                                 "\" and publication \"" + entry.publication + "\""});
+                             "shard \"" + entry.shard + "\": dropped " +
+                                 slot_and_publication(entry.slot, entry.publication)});
       // Still asked for, so the checker keeps the outcome while a stale
       // status may list the entry again.
-      plan.slot_cleanups.push_back(
-          {entry.shard, entry.slot, entry.publication, {secret_name, std::string(kSecretKeyDatabaseURL)}});
+      plan.slot_cleanups.push_back({entry.shard, entry.slot, entry.publication, kept_database_url(set, entry.shard)});
       continue;
     } else if (has_deployment_of(observed, entry.shard)) {
       entry.message = kSlotWaitingForPodsMessage;
@@ -247,8 +253,7 @@ void settle_removed_slots(const ShardSet& set, const Observed& observed, const s
       secrets_kept.insert(entry.shard);
       // An Unresolvable one too: its Secret is read again each time, and may be fixed.
       if (may_write)
-        plan.slot_cleanups.push_back(
-            {entry.shard, entry.slot, entry.publication, {secret_name, std::string(kSecretKeyDatabaseURL)}});
+        plan.slot_cleanups.push_back({entry.shard, entry.slot, entry.publication, kept_database_url(set, entry.shard)});
     }
     left.push_back(std::move(entry));
   }
@@ -576,7 +581,7 @@ std::vector<std::pair<RetainedReplicationSlot, SecretKeyRef>> slots_to_drop_at_d
   }
   for (RetainedReplicationSlot& entry : retained_replication_slots_from_json(previous_status)) {
     if (seen.count(entry.shard)) continue;
-    SecretKeyRef kept{shard_child_name(set.name, entry.shard), std::string(kSecretKeyDatabaseURL)};
+    SecretKeyRef kept = kept_database_url(set, entry.shard);
     out.push_back({std::move(entry), std::move(kept)});
   }
   for (auto& [slot, ref] : out)
@@ -631,8 +636,8 @@ DeletionPlan plan_set_deletion(const ParsedShardSet& parsed, const Observed& obs
       // Its Secret went (a namespace being deleted takes every Secret):
       // nothing can connect any more, so the set is not held for it.
       plan.events.push_back({"Warning", "ReplicationSlotNotDropped",
-                             "shard \"" + slot.shard + "\": replication slot \"" + slot.slot + "\" and publication \"" +
-                                 slot.publication + "\" stay: " + outcome->message});
+                             "shard \"" + slot.shard + "\": " + slot_and_publication(slot.slot, slot.publication) +
+                                 " stay: " + outcome->message});
       any_left = true;
       continue;
     } else {

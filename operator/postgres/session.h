@@ -34,6 +34,13 @@ struct ConnectionSettings {
   std::string sslmode = "prefer";  // libpq's spelling: disable, allow, prefer, require, verify-ca, verify-full
   std::chrono::seconds connect_timeout{5};
   std::chrono::milliseconds statement_timeout{5000};
+
+  friend bool operator==(const ConnectionSettings& a, const ConnectionSettings& b) {
+    return a.host == b.host && a.port == b.port && a.user == b.user && a.password == b.password &&
+           a.dbname == b.dbname && a.sslmode == b.sslmode && a.connect_timeout == b.connect_timeout &&
+           a.statement_timeout == b.statement_timeout;
+  }
+  friend bool operator!=(const ConnectionSettings& a, const ConnectionSettings& b) { return !(a == b); }
 };
 
 enum class FailureKind {
