@@ -19,17 +19,6 @@ namespace {
 
 const std::string kShardSetLabel(electric::kLabelShardSet);
 
-bool is_operator_shard_secret(const json& secret) {
-  const json* labels = secret.contains("metadata") ? &secret["metadata"] : nullptr;
-  if (!labels || !labels->contains("labels") || !(*labels)["labels"].is_object()) return false;
-  const json& l = (*labels)["labels"];
-  auto managed = l.find(std::string(electric::kLabelManagedBy));
-  return managed != l.end() && *managed == std::string(electric::kLabelManagedByValue) &&
-         l.contains(std::string(electric::kLabelShard));
-}
-
-json identity_only(const json& object) { return project_child(object, {}); }
-
 std::string managed_selector() {
   return std::string(electric::kLabelManagedBy) + "=" + std::string(electric::kLabelManagedByValue);
 }
@@ -65,73 +54,58 @@ class SecretMetadataListWatcher final : public runtime::ListWatcher {
   std::string ns_;
 };
 
-// Deployment conditions cut to what deployment_facts reads.
-json decisive_conditions(const json& deployment) {
-  const json::json_pointer conditions("/status/conditions");
-  json out = json::array();
-  if (!deployment.contains(conditions) || !deployment[conditions].is_array()) return out;
-  for (const json& c : deployment[conditions]) {
-    if (!c.is_object()) continue;
-    const std::string type = c.value("type", "");
-    if (type == "ReplicaFailure" || (type == "Progressing" && c.value("reason", "") == "ProgressDeadlineExceeded"))
-      out.push_back(runtime::project_fields(c, {"/type", "/status", "/reason", "/message"}));
-  }
+}  // namespace
+
+const std::vector<std::string>& child_label_keys() {
+  static const std::vector<std::string> keys = {std::string(electric::kLabelShardSet),
+                                                std::string(electric::kLabelShard)};
+  return keys;
+}
+
+namespace {
+
+template <class T>
+std::shared_ptr<T> child_projection(const json& object) {
+  auto out = std::make_shared<T>();
+  out->meta = runtime::object_meta(object, child_label_keys());
+  out->owned_digest = owned_fields_digest(applied_fields(object, electric::kFieldManager));
   return out;
 }
 
 }  // namespace
 
-json project_child(const json& object, const std::vector<std::string>& fact_pointers) {
-  static const std::vector<std::string> identity = {"/metadata/name", "/metadata/namespace", "/metadata/uid",
-                                                    "/metadata/resourceVersion", "/metadata/deletionTimestamp"};
-  std::vector<std::string> pointers = identity;
-  pointers.insert(pointers.end(), fact_pointers.begin(), fact_pointers.end());
-  json out = runtime::project_fields(object, pointers);
-  for (std::string_view label : {electric::kLabelShardSet, electric::kLabelShard}) {
-    const json::json_pointer ptr("/metadata/labels/" + base::pointer_token(label));
-    if (object.contains(ptr)) out[ptr] = object[ptr];
-  }
-  const json::json_pointer refs("/metadata/ownerReferences");
-  if (object.contains(refs) && object[refs].is_array()) {
-    out[refs] = json::array();
-    for (const json& ref : object[refs])
-      if (ref.is_object() && ref.contains("uid")) out[refs].push_back({{"uid", ref["uid"]}});
-  }
-  out[kOwnedDigestField] = owned_fields_digest(applied_fields(object, electric::kFieldManager));
+std::shared_ptr<CachedChild> project_child(const json& object) { return child_projection<CachedChild>(object); }
+
+std::shared_ptr<CachedDeployment> project_deployment(const json& deployment) {
+  auto out = child_projection<CachedDeployment>(deployment);
+  out->facts = electric::deployment_facts(deployment);
   return out;
 }
 
-json project_deployment(const json& deployment) {
-  static const std::vector<std::string> facts = {
-      "/metadata/generation", "/spec/replicas", "/status/observedGeneration", "/status/replicas",
-      "/status/updatedReplicas", "/status/availableReplicas",
-      "/spec/template/metadata/annotations/" + base::pointer_token(electric::kAnnotationConfigHash)};
-  json out = project_child(deployment, facts);
-  json conditions = decisive_conditions(deployment);
-  if (!conditions.empty()) out["status"]["conditions"] = std::move(conditions);
-  // The stream ID env var, in its own path: what deployment_facts reads of a
-  // removed shard's Deployment.
-  if (const json* env = electric::electric_env_entry(deployment, electric::kEnvReplicationStreamID))
-    out["spec"]["template"]["spec"]["containers"] =
-        json::array({{{"name", electric::kContainerName}, {"env", json::array({*env})}}});
+std::shared_ptr<CachedPvc> project_pvc(const json& pvc) {
+  auto out = child_projection<CachedPvc>(pvc);
+  out->facts = electric::pvc_facts(pvc);
   return out;
 }
 
-json project_pvc(const json& pvc) {
-  return project_child(pvc, {"/spec/resources/requests/storage", "/spec/accessModes", "/spec/storageClassName",
-                             "/status/phase"});
-}
-
-std::string secret_data_digest(const json& data) { return electric::sha256_hex(data.dump()); }
-
-json project_secret(const json& secret) {
-  static const auto base = runtime::fields_projector({"/metadata/annotations", "/type", "/data"});
-  json out = base(secret);
-  if (is_operator_shard_secret(out)) {
-    out["dataDigest"] = secret_data_digest(out.value("data", json::object()));
-    out.erase("data");
+std::shared_ptr<CachedSecret> project_secret(const json& secret) {
+  auto out = child_projection<CachedSecret>(secret);
+  static const json::json_pointer server("/metadata/annotations/" +
+                                         base::pointer_token(std::string(electric::kAnnotationDatabaseServer)));
+  if (secret.contains(server) && secret[server].is_string()) out->database_server = secret[server].get<std::string>();
+  auto data = secret.find("data");
+  if (!out->meta.label(electric::kLabelShard) && data != secret.end() && data->is_object()) {
+    for (auto it = data->begin(); it != data->end(); ++it)
+      if (it->is_string()) out->data.emplace(it.key(), it->get<std::string>());
   }
   return out;
+}
+
+std::shared_ptr<CachedChild> project_child_of_kind(const std::string& kind, const json& object) {
+  if (kind == "Deployment") return project_deployment(object);
+  if (kind == "PersistentVolumeClaim") return project_pvc(object);
+  if (kind == "Secret") return project_secret(object);
+  return project_child(object);
 }
 
 KindCache::KindCache(kube::Client& client, const kube::Resource& resource,
@@ -209,17 +183,17 @@ Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
            {}),
       secrets(client, kube::kSecrets, namespaces, managed_selector(), project_secret, {kShardSetLabel}),
       deployments(client, kube::kDeployments, namespaces, managed_selector(), project_deployment, {kShardSetLabel}),
-      services(client, kube::kServices, namespaces, managed_selector(), identity_only, {kShardSetLabel}),
+      services(client, kube::kServices, namespaces, managed_selector(), project_child, {kShardSetLabel}),
       pvcs(client, kube::kPersistentVolumeClaims, namespaces, managed_selector(), project_pvc, {kShardSetLabel}),
-      configmaps(client, kube::kConfigMaps, namespaces, managed_selector(), identity_only, {kShardSetLabel}),
-      networkpolicies(client, kube::kNetworkPolicies, namespaces, managed_selector(), identity_only,
+      configmaps(client, kube::kConfigMaps, namespaces, managed_selector(), project_child, {kShardSetLabel}),
+      networkpolicies(client, kube::kNetworkPolicies, namespaces, managed_selector(), project_child,
                       {kShardSetLabel}),
       referenced_secrets([&client](const std::string& ns, const std::string& name) {
         return client.get(kube::kSecrets, ns, name);
       }) {
   referenced_secrets.set_live_stream_ids([this](const std::string& ns, const std::string& name) {
-    runtime::Projection live = deployments.get(ns, name);
-    return live ? electric::deployment_facts(*live).replication_stream_id : std::nullopt;
+    const auto* live = runtime::as<CachedDeployment>(deployments.get(ns, name));
+    return live ? live->facts.replication_stream_id : std::nullopt;
   });
   for (const std::string& ns : namespaces.empty() ? std::vector<std::string>{""} : namespaces) {
     runtime::WatcherOptions options;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/referenced_secrets.h"
+#include "electric/live_facts.h"
 #include "kube/client.h"
 #include "runtime/informer.h"
 #include "runtime/watcher.h"
@@ -84,25 +86,36 @@ struct Caches {
   mutable std::atomic<bool> secret_references_ready_{false};
 };
 
-// Projections of children (Deployments, Services, PVCs, ConfigMaps,
-// NetworkPolicies): identity (name, namespace, uid, resourceVersion, the
-// electric-operator.dev/shard-set and /shard labels, owner uids), the paths
-// of `fact_pointers`, and under kOwnedDigestField the owned_fields_digest of
-// what the operator applied (app/drift.h). No copy of the fields themselves:
-// a Deployment costs a few hundred bytes, not tens of kilobytes.
-inline constexpr const char* kOwnedDigestField = "ownedDigest";
-nlohmann::json project_child(const nlohmann::json& object, const std::vector<std::string>& fact_pointers);
-// Plus what electric::deployment_facts reads (replicas, the config hash, the
-// decisive conditions, the stream ID env var).
-nlohmann::json project_deployment(const nlohmann::json& deployment);
-// Plus what electric::pvc_facts reads and status.phase.
-nlohmann::json project_pvc(const nlohmann::json& pvc);
+// What the caches keep of each child, at ingest: its metadata (identity,
+// the electric-operator.dev/shard-set and /shard labels, owners), the
+// owned_fields_digest of what the operator applied (app/drift.h), and its
+// kind's facts. No copy of the fields themselves: a Deployment costs a few
+// hundred bytes, not tens of kilobytes.
+struct CachedChild : runtime::Cached {
+  std::string owned_digest;
+};
+struct CachedDeployment : CachedChild {
+  electric::DeploymentFacts facts;
+};
+struct CachedPvc : CachedChild {
+  electric::PvcFacts facts;
+};
+// One of the operator's Secrets. Only <set>-api-secret keeps its data, whose
+// value the reconciler reads; a shard Secret (it holds DATABASE_URL) keeps
+// none.
+struct CachedSecret : CachedChild {
+  std::string database_server;  // the kAnnotationDatabaseServer annotation
+  std::map<std::string, std::string> data;  // base64, as stored
+};
 
-// Projection of one of the operator's Secrets. Per-shard Secrets keep a
-// digest of their data instead of the values (the reconciler compares
-// digests); <set>-api-secret keeps its data, whose value the reconciler reads.
-nlohmann::json project_secret(const nlohmann::json& secret);
-// The digest project_secret stores: SHA-256 over the data map's JSON.
-std::string secret_data_digest(const nlohmann::json& data);
+// The labels a child's metadata keeps.
+const std::vector<std::string>& child_label_keys();
+// Services, ConfigMaps, NetworkPolicies: metadata and digest only.
+std::shared_ptr<CachedChild> project_child(const nlohmann::json& object);
+std::shared_ptr<CachedDeployment> project_deployment(const nlohmann::json& deployment);
+std::shared_ptr<CachedPvc> project_pvc(const nlohmann::json& pvc);
+std::shared_ptr<CachedSecret> project_secret(const nlohmann::json& secret);
+// The projection of `object` as the cache of its kind ("Deployment", ...) keeps it.
+std::shared_ptr<CachedChild> project_child_of_kind(const std::string& kind, const nlohmann::json& object);
 
 }  // namespace app

@@ -1,25 +1,16 @@
 // Does a live object already carry what the operator would apply?
 //
-// The reconciler renders each child with only the fields it owns and compares
-// that to the cached projection of the live object before it writes:
-//
-//   if (!app::owned_fields_match(desired, live)) client.apply(...);
-//
-// Every field present in `desired` must be present in `live` with an equal
-// value (objects recursively, arrays element by element and of equal length);
-// fields only in `live` (server defaults, other managers' fields) are ignored.
-// Kubernetes quantities in `resources` and `storage` compare by value, since
-// the API server normalises their spelling ("1024Mi" is stored as "1Gi").
-//
 // The caches keep no copy of a child's fields, only a digest of the fields
 // the operator applied (applied_fields, read from the object's managedFields
 // at ingest); the reconciler compares it to the digest of what it would apply:
 //
-//   if (owned_fields_digest(desired) != live_projection["ownedDigest"]) apply;
+//   if (owned_fields_digest(desired) != cached_child.owned_digest) apply;
 //
-// Another manager's change to one of our fields (kubectl edit, a forced
-// apply) takes that field's ownership from us, so it leaves applied_fields and
-// the digests differ: drift is still seen without holding the object.
+// Fields only in the live object (server defaults, other managers' fields
+// and list entries) are not in applied_fields, so they are ignored. Another
+// manager's change to one of our fields (kubectl edit, a forced apply) takes
+// that field's ownership from us, so it leaves applied_fields and the digests
+// differ: drift is still seen without holding the object.
 #pragma once
 
 #include <string>
@@ -28,8 +19,6 @@
 #include <nlohmann/json.hpp>
 
 namespace app {
-
-bool owned_fields_match(const nlohmann::json& desired, const nlohmann::json& live);
 
 // The part of `live` that field manager `manager` owns through server-side
 // apply, by the fieldsV1 set of its Apply entry in metadata.managedFields:

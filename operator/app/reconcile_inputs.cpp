@@ -22,8 +22,8 @@ runtime::Projection CachedInputs::child(const std::string& kind, const std::stri
   return cache ? cache->get(ns, name) : nullptr;
 }
 
-std::vector<CachedChild> CachedInputs::children_of(const std::string& ns, const std::string& set_name) const {
-  std::vector<CachedChild> out;
+std::vector<KindedChild> CachedInputs::children_of(const std::string& ns, const std::string& set_name) const {
+  std::vector<KindedChild> out;
   for (KindCache* cache : caches_.children()) {
     for (runtime::Projection& child : cache->list_by_label(std::string(electric::kLabelShardSet), set_name, ns))
       out.push_back({cache->resource().kind, std::move(child)});

@@ -18,8 +18,8 @@
 
 namespace app {
 
-// A live child as cached, with its kind ("Deployment", ...).
-struct CachedChild {
+// A live child as cached (app::CachedChild or a subclass), with its kind ("Deployment", ...).
+struct KindedChild {
   std::string kind;
   runtime::Projection object;
 };
@@ -31,7 +31,7 @@ class ReconcileInputs {
   // The cached child of `kind` (Secret, Deployment, ...) named `name`; null when absent.
   virtual runtime::Projection child(const std::string& kind, const std::string& ns, const std::string& name) const = 0;
   // Every cached child labelled with set `set_name`.
-  virtual std::vector<CachedChild> children_of(const std::string& ns, const std::string& set_name) const = 0;
+  virtual std::vector<KindedChild> children_of(const std::string& ns, const std::string& set_name) const = 0;
   // The Secrets sets reference: false until the first values are in, so no
   // reconcile decides a stream conflict on a half-built index.
   virtual bool references_ready() const = 0;
@@ -50,7 +50,7 @@ class CachedInputs final : public ReconcileInputs {
   explicit CachedInputs(Caches& caches) : caches_(caches) {}
   runtime::Projection shard_set(const std::string& ns, const std::string& name) const override;
   runtime::Projection child(const std::string& kind, const std::string& ns, const std::string& name) const override;
-  std::vector<CachedChild> children_of(const std::string& ns, const std::string& set_name) const override;
+  std::vector<KindedChild> children_of(const std::string& ns, const std::string& set_name) const override;
   bool references_ready() const override;
   bool waiting_for_references(const std::string& set_key) const override;
   electric::SecretReader secret_reader(const std::string& ns) const override;

@@ -114,13 +114,14 @@ std::string holder_identity() {
 // so a deleted set's series vanish with it.
 std::vector<runtime::GaugeSample> shard_phase_samples(const Caches& caches) {
   std::map<std::vector<std::string>, double> counts;
-  for (const runtime::Projection& set : caches.sets.list()) {
-    const std::string ns = set->at("metadata").value("namespace", "");
-    const std::string name = set->at("metadata").value("name", "");
+  for (const runtime::Projection& cached : caches.sets.list()) {
+    const std::string& ns = cached->meta.namespace_name;
+    const std::string& name = cached->meta.name;
     for (const char* phase : {"Pending", "Progressing", "Ready", "Failed"}) counts[{ns, name, phase}] += 0;
+    const json& set = runtime::json_of(cached);
     const json::json_pointer shards("/status/shards");
-    if (!set->contains(shards) || !(*set)[shards].is_array()) continue;
-    for (const auto& shard : (*set)[shards]) counts[{ns, name, shard.value("phase", "Pending")}] += 1;
+    if (!set.contains(shards) || !set[shards].is_array()) continue;
+    for (const auto& shard : set[shards]) counts[{ns, name, shard.value("phase", "Pending")}] += 1;
   }
   std::vector<runtime::GaugeSample> out;
   for (auto& [labels, value] : counts) out.push_back({labels, value});

@@ -7,15 +7,6 @@ namespace app {
 
 using nlohmann::json;
 
-namespace {
-
-std::string key_of(const json& object) {
-  const json& meta = object.at("metadata");
-  return meta.value("namespace", "") + "/" + meta.value("name", "");
-}
-
-}  // namespace
-
 std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, ParsedSets& parsed,
                                                       runtime::Controller& controller, runtime::Registry& registry) {
   auto events = std::make_unique<ShardSetEvents>(caches);
@@ -42,13 +33,12 @@ std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, ParsedSets
     // Claims and references come from spec and creationTimestamp only:
     // status writes (same generation) change neither.
     sets->add_handler([&refs, &parsed](const runtime::Projection& before, const runtime::Projection& after) {
-      const json::json_pointer generation("/metadata/generation");
-      if (before && after && before->value(generation, 0) == after->value(generation, 0)) return;
+      if (before && after && before->meta.generation == after->meta.generation) return;
       if (!after) {
-        refs.on_set(key_of(*before), nullptr);
+        refs.on_set(before->meta.key(), nullptr);
         return;
       }
-      refs.on_set(key_of(*after), parsed.get(*after).get());
+      refs.on_set(after->meta.key(), parsed.get(runtime::json_of(after)).get());
     });
     controller.watch_primary(*sets);
   }

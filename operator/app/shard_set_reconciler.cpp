@@ -38,29 +38,14 @@ std::string text_at(const json& obj, const json::json_pointer& ptr) {
   return obj.contains(ptr) && obj[ptr].is_string() ? obj[ptr].get<std::string>() : std::string();
 }
 
-// What the cache would hold for `desired` once applied: Secrets of shards are
-// cached by digest, and list responses carry no apiVersion/kind.
-json comparable(const json& desired) {
-  json out = desired;
-  out.erase("apiVersion");
-  out.erase("kind");
-  if (desired.value("kind", "") == "Secret") {
-    json projected = project_secret(desired);
-    if (projected.contains("dataDigest")) {
-      out.erase("data");
-      out["dataDigest"] = projected["dataDigest"];
-    }
-  }
-  return out;
-}
-
-bool owned_by(const json& child, const std::string& uid) {
-  const json::json_pointer refs("/metadata/ownerReferences");
-  if (!child.contains(refs) || !child[refs].is_array()) return false;
-  for (const auto& ref : child[refs]) {
-    if (ref.value("uid", "") == uid) return true;
-  }
-  return false;
+// The value of the cached <set>-api-secret's key; none when absent or empty.
+std::optional<std::string> cached_api_secret(const ReconcileInputs& inputs, const std::string& ns,
+                                             const std::string& name) {
+  const auto* secret = runtime::as<CachedSecret>(inputs.child("Secret", ns, name));
+  if (!secret) return std::nullopt;
+  auto value = secret->data.find(std::string(electric::kApiSecretKey));
+  if (value == secret->data.end()) return std::nullopt;
+  return electric::base64_decode(value->second);
 }
 
 }  // namespace
@@ -104,10 +89,8 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
     if (!secret.contains(ptr) || !secret[ptr].is_string()) return std::nullopt;
     return electric::base64_decode(secret[ptr].get<std::string>());
   };
-  if (runtime::Projection cached = inputs_.child("Secret", set.namespace_name, name)) {
-    if (auto v = value_of(*cached)) return *v;
-    // Someone emptied it: make a new one, as when it is deleted.
-  }
+  if (auto v = cached_api_secret(inputs_, set.namespace_name, name)) return *v;
+  // Absent, or someone emptied it: make a new one.
   // Created once, never changed (api.md): create, not apply, so two
   // reconciles racing on a fresh set cannot overwrite each other's value.
   std::string value = electric::hex_encode(options_.random_bytes());
@@ -139,8 +122,8 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
 
 bool ShardSetReconciler::cached_as_applied(const std::string& ns, const json& desired) const {
   if (!child_resource(desired.value("kind", ""))) return true;  // not a kind the operator writes
-  runtime::Projection live = inputs_.child(desired.value("kind", ""), ns, desired["metadata"].value("name", ""));
-  return live && already_applied(desired, *live);
+  return carries_digest(owned_fields_digest(desired),
+                        inputs_.child(desired.value("kind", ""), ns, desired["metadata"].value("name", "")));
 }
 
 std::optional<std::string> ShardSetReconciler::apply_child(const std::string& ns, const json& desired,
@@ -176,14 +159,9 @@ int ShardSetReconciler::apply_children(const std::string& ns, const std::vector<
   return static_cast<int>(bodies.size());
 }
 
-bool ShardSetReconciler::already_applied(const json& desired, const json& live) const {
-  if (!live.contains(kOwnedDigestField)) return owned_fields_match(comparable(desired), live);
-  return carries_digest(owned_fields_digest(desired), live);
-}
-
-bool ShardSetReconciler::carries_digest(const std::string& digest, const json& live) const {
-  auto stored = live.find(kOwnedDigestField);
-  return stored != live.end() && stored->is_string() && normal_forms_.same(digest, stored->get<std::string>());
+bool ShardSetReconciler::carries_digest(const std::string& digest, const runtime::Projection& live) const {
+  const auto* child = runtime::as<CachedChild>(live);
+  return child && normal_forms_.same(digest, child->owned_digest);
 }
 
 std::shared_ptr<electric::RenderMemo> ShardSetReconciler::render_memo(const std::string& key) {
@@ -194,7 +172,6 @@ std::shared_ptr<electric::RenderMemo> ShardSetReconciler::render_memo(const std:
 }
 
 void ShardSetReconciler::learn_normal_form(const json& desired, const json& applied) {
-  if (desired.value("kind", "") == "Secret") return;
   const json stored = applied_fields(applied, electric::kFieldManager);
   if (stored.empty()) return;  // a response without our managedFields entry tells nothing
   const std::string want = owned_fields_digest(desired);
@@ -234,19 +211,16 @@ void ShardSetReconciler::record_events(const runtime::ObjectReference& set_ref,
 
 void ShardSetReconciler::observe_children(const std::string& key, const electric::ShardSet& set,
                                           electric::Observed& observed) const {
-  static const json::json_pointer shard_label("/metadata/labels/" + base::pointer_token(kShardLabel));
-  static const json::json_pointer server(
-      "/metadata/annotations/" + base::pointer_token(std::string(electric::kAnnotationDatabaseServer)));
-  for (const CachedChild& cached : inputs_.children_of(set.namespace_name, set.name)) {
-    const json& child = *cached.object;
-    const std::string child_name = text_at(child, json::json_pointer("/metadata/name"));
-    electric::LiveChild live{cached.kind, child_name, text_at(child, shard_label),
-                             text_at(child, json::json_pointer("/metadata/uid")), owned_by(child, set.uid)};
-    live.being_deleted = child.contains(json::json_pointer("/metadata/deletionTimestamp"));
-    live.database_server = text_at(child, server);
+  for (const KindedChild& cached : inputs_.children_of(set.namespace_name, set.name)) {
+    const runtime::ObjectMeta& meta = cached.object->meta;
+    const std::string* shard = meta.label(kShardLabel);
+    electric::LiveChild live{cached.kind, meta.name, shard ? *shard : "", meta.uid, meta.owned_by(set.uid)};
+    live.being_deleted = meta.being_deleted;
+    if (const auto* secret = runtime::as<CachedSecret>(cached.object)) live.database_server = secret->database_server;
     observed.children.push_back(std::move(live));
-    if (cached.kind == "Deployment") observed.deployments[child_name] = electric::deployment_facts(child);
-    if (cached.kind == "PersistentVolumeClaim") observed.pvcs[child_name] = electric::pvc_facts(child);
+    if (const auto* deployment = runtime::as<CachedDeployment>(cached.object))
+      observed.deployments[meta.name] = deployment->facts;
+    if (const auto* pvc = runtime::as<CachedPvc>(cached.object)) observed.pvcs[meta.name] = pvc->facts;
   }
   if (options_.database_checker) {
     observed.slot_cleanup_on = true;
@@ -377,8 +351,8 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const auto slash = key.find('/');
   const std::string ns = key.substr(0, slash);
   const std::string name = key.substr(slash + 1);
-  runtime::Projection object = inputs_.shard_set(ns, name);
-  if (!object) {
+  runtime::Projection cached_set = inputs_.shard_set(ns, name);
+  if (!cached_set) {
     if (options_.database_checker) options_.database_checker->forget(key);
     parsed_sets_->forget(key);
     settle_.forget(key);
@@ -392,10 +366,11 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   // Its Secrets are being read; the read wakes it (no false SecretNotFound).
   if (inputs_.waiting_for_references(key)) return runtime::ReconcileResult::done();
 
-  const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_->get(*object);
+  const json& object = runtime::json_of(cached_set);
+  const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_->get(object);
   const electric::ParsedShardSet& parsed = *parsed_set;
   const electric::ShardSet& set = parsed.set;
-  if (set.being_deleted) return reconcile_deletion(key, *object, parsed);
+  if (set.being_deleted) return reconcile_deletion(key, object, parsed);
   const runtime::ObjectReference set_ref = reference_to(set);
 
   electric::Observed observed;
@@ -411,10 +386,8 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
       auto value = ensure_api_secret(set);
       if (value.ok()) observed.generated_api_secret = value.value();
       else errors.push_back("Secret " + electric::api_secret_name(name) + ": " + value.error().describe());
-    } else if (runtime::Projection cached = inputs_.child("Secret", ns, electric::api_secret_name(name))) {
-      const json::json_pointer ptr("/data/" + std::string(electric::kApiSecretKey));
-      if (cached->contains(ptr) && (*cached)[ptr].is_string())
-        observed.generated_api_secret = electric::base64_decode((*cached)[ptr].get<std::string>());
+    } else {
+      observed.generated_api_secret = cached_api_secret(inputs_, ns, electric::api_secret_name(name));
     }
   }
 
@@ -426,17 +399,16 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
         options_.database_checker->observe(key, electric::database_targets(parsed, observed.read_secret));
   }
   observed.child_current = [&](const std::string& kind, const std::string& child_name, const std::string& digest) {
-    runtime::Projection live = inputs_.child(kind, ns, child_name);
-    return live && carries_digest(digest, *live);
+    return carries_digest(digest, inputs_.child(kind, ns, child_name));
   };
 
-  const json previous_status = object->value("status", json());
+  const json previous_status = object.value("status", json());
   electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status, render_memo(key).get());
 
   // Before any child: a set deleted right after its first Deployment is
   // created must already wait for its slots.
   if (plan.slot_finalizer && *plan.slot_finalizer != set.has_slot_finalizer) {
-    auto changed = set_slot_finalizer(*object, *plan.slot_finalizer);
+    auto changed = set_slot_finalizer(object, *plan.slot_finalizer);
     if (!changed) return runtime::ReconcileResult::error(changed.error());
     // The cache still holds the set from before (a conflict): again once it
     // has the new version, so no child is written without the finalizer.

@@ -85,10 +85,8 @@ class ShardSetReconciler {
   // `errors`. The writes made.
   int apply_children(const std::string& ns, const std::vector<const nlohmann::json*>& bodies,
                      const runtime::ObjectReference& set_ref, std::vector<std::string>& errors);
-  // Does the cached `live` child already hold what `desired` applies?
-  bool already_applied(const nlohmann::json& desired, const nlohmann::json& live) const;
-  // Does the cached `live` child carry the owned-fields digest `digest`?
-  bool carries_digest(const std::string& digest, const nlohmann::json& live) const;
+  // Does the cached `live` child (null: none) carry the owned-fields digest `digest`?
+  bool carries_digest(const std::string& digest, const runtime::Projection& live) const;
   // The set's RenderMemo, made on first use.
   std::shared_ptr<electric::RenderMemo> render_memo(const std::string& key);
   // After an apply: remember when the stored object's normal form differs.

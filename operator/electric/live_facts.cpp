@@ -39,9 +39,10 @@ DeploymentFacts deployment_facts(const json& deployment) {
   if (!deployment.is_object()) return facts;
   facts.exists = true;
   facts.generation = int_at(deployment, "metadata", "generation");
-  const json status = deployment.value("status", json::object());
+  static const json kNone = json::object();
+  const json& status = deployment.contains("status") ? deployment["status"] : kNone;
   facts.observed_generation = int_at(status, "observedGeneration");
-  const json spec = deployment.value("spec", json::object());
+  const json& spec = deployment.contains("spec") ? deployment["spec"] : kNone;
   facts.desired_replicas = spec.is_object() && spec.contains("replicas") ? int_at(spec, "replicas") : 1;
   facts.replicas = int_at(status, "replicas");
   facts.updated_replicas = int_at(status, "updatedReplicas");

@@ -11,20 +11,6 @@
 namespace runtime {
 namespace {
 
-using json = nlohmann::json;
-
-const json* metadata_field(const json& object, const char* field) {
-  auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return nullptr;
-  auto found = metadata->find(field);
-  return found == metadata->end() ? nullptr : &*found;
-}
-
-std::string namespace_of(const json& object) {
-  const json* ns = metadata_field(object, "namespace");
-  return ns && ns->is_string() ? ns->get<std::string>() : "";
-}
-
 std::string api_group_of(const std::string& api_version) {
   auto slash = api_version.find('/');
   return slash == std::string::npos ? "" : api_version.substr(0, slash);
@@ -41,17 +27,10 @@ KeyMapper map_by_owner_reference(std::string owner_kind, std::string owner_api_g
           controller_only](const Projection& object) {
     std::vector<std::string> keys;
     if (!object) return keys;
-    const json* refs = metadata_field(*object, "ownerReferences");
-    if (!refs || !refs->is_array()) return keys;
-    const std::string ns = namespace_of(*object);
-    for (const json& ref : *refs) {
-      if (!ref.is_object() || ref.value("kind", "") != owner_kind) continue;
-      if (controller_only && !ref.value("controller", false)) continue;
-      if (!owner_api_group.empty() &&
-          api_group_of(ref.value("apiVersion", "")) != owner_api_group)
-        continue;
-      std::string name = ref.value("name", "");
-      if (!name.empty()) keys.push_back(object_key(ns, name));
+    for (const OwnerReference& ref : object->meta.owners) {
+      if (ref.kind != owner_kind || (controller_only && !ref.controller)) continue;
+      if (!owner_api_group.empty() && api_group_of(ref.api_version) != owner_api_group) continue;
+      if (!ref.name.empty()) keys.push_back(object_key(object->meta.namespace_name, ref.name));
     }
     return keys;
   };
@@ -61,11 +40,8 @@ KeyMapper map_by_label(std::string label_key) {
   return [label_key = std::move(label_key)](const Projection& object) {
     std::vector<std::string> keys;
     if (!object) return keys;
-    const json* labels = metadata_field(*object, "labels");
-    if (!labels || !labels->is_object()) return keys;
-    auto value = labels->find(label_key);
-    if (value != labels->end() && value->is_string() && !value->get_ref<const std::string&>().empty())
-      keys.push_back(object_key(namespace_of(*object), value->get_ref<const std::string&>()));
+    const std::string* value = object->meta.label(label_key);
+    if (value && !value->empty()) keys.push_back(object_key(object->meta.namespace_name, *value));
     return keys;
   };
 }
@@ -91,8 +67,7 @@ void Controller::watch_primary(Informer& informer) {
   informer.add_handler([queue = queue_](const Projection& old_object, const Projection& new_object) {
     const Projection& object = new_object ? new_object : old_object;
     if (!object) return;
-    std::string key = object_key(*object);
-    if (!key.empty()) queue->add(key);
+    if (!object->meta.name.empty()) queue->add(object->meta.key());
   });
   if (std::find(informers_.begin(), informers_.end(), &informer) == informers_.end())
     informers_.push_back(&informer);

@@ -1,7 +1,10 @@
 #include "runtime/store.h"
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
+
+#include "runtime/object_key.h"
 
 namespace runtime {
 namespace {
@@ -13,7 +16,69 @@ bool in_namespace(const std::string& key, const std::string& ns) {
          (key.size() > ns.size() && key.compare(0, ns.size(), ns) == 0 && key[ns.size()] == '/');
 }
 
+std::string text(const json& object, const char* field) {
+  auto found = object.find(field);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
 }  // namespace
+
+std::string ObjectMeta::key() const { return object_key(namespace_name, name); }
+
+const std::string* ObjectMeta::label(std::string_view key) const {
+  for (const auto& [k, v] : labels)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+bool ObjectMeta::owned_by(std::string_view owner_uid) const {
+  for (const OwnerReference& owner : owners)
+    if (owner.uid == owner_uid) return true;
+  return false;
+}
+
+ObjectMeta object_meta(const json& object, const std::vector<std::string>* label_keys) {
+  ObjectMeta meta;
+  auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return meta;
+  meta.namespace_name = text(*metadata, "namespace");
+  meta.name = text(*metadata, "name");
+  meta.uid = text(*metadata, "uid");
+  meta.resource_version = text(*metadata, "resourceVersion");
+  auto generation = metadata->find("generation");
+  if (generation != metadata->end() && generation->is_number_integer()) meta.generation = generation->get<int64_t>();
+  meta.being_deleted = metadata->contains("deletionTimestamp");
+  auto labels = metadata->find("labels");
+  if (labels != metadata->end() && labels->is_object()) {
+    for (auto it = labels->begin(); it != labels->end(); ++it) {
+      if (!it->is_string()) continue;
+      if (label_keys && std::find(label_keys->begin(), label_keys->end(), it.key()) == label_keys->end()) continue;
+      meta.labels.emplace_back(it.key(), it->get<std::string>());
+    }
+  }
+  auto refs = metadata->find("ownerReferences");
+  if (refs != metadata->end() && refs->is_array()) {
+    for (const json& ref : *refs) {
+      if (!ref.is_object()) continue;
+      meta.owners.push_back({text(ref, "apiVersion"), text(ref, "kind"), text(ref, "name"), text(ref, "uid"),
+                             ref.value("controller", false)});
+    }
+  }
+  return meta;
+}
+
+std::shared_ptr<const JsonProjection> json_projection(json object) {
+  auto projection = std::make_shared<JsonProjection>();
+  projection->meta = object_meta(object, nullptr);
+  projection->object = std::move(object);
+  return projection;
+}
+
+const json& json_of(const Projection& projection) {
+  const auto* as_json = as<JsonProjection>(projection);
+  if (!as_json) throw std::logic_error("runtime::json_of: not a JSON projection");
+  return as_json->object;
+}
 
 const std::vector<std::string>& standard_metadata_fields() {
   static const std::vector<std::string> fields = {
@@ -44,7 +109,9 @@ json project_fields(const json& object, const std::vector<std::string>& pointers
 Projector fields_projector(std::vector<std::string> pointers) {
   std::vector<std::string> all = standard_metadata_fields();
   all.insert(all.end(), pointers.begin(), pointers.end());
-  return [all = std::move(all)](const json& object) { return project_fields(object, all); };
+  return [all = std::move(all)](const json& object) -> std::shared_ptr<const Cached> {
+    return json_projection(project_fields(object, all));
+  };
 }
 
 Store::Store(Projector projector, std::vector<std::string> indexed_label_keys)
@@ -54,7 +121,7 @@ Store::Store(Projector projector, std::vector<std::string> indexed_label_keys)
 
 Store::Change Store::upsert(const std::string& key, const json& full_object) {
   Entry entry;
-  entry.object = std::make_shared<const json>(projector_ ? projector_(full_object) : full_object);
+  entry.object = projector_ ? projector_(full_object) : json_projection(full_object);
   if (!indexed_label_keys_.empty()) {
     const json* labels = nullptr;
     auto metadata = full_object.find("metadata");

@@ -81,7 +81,7 @@ Versions server_versions(const std::string& ns) {
 Versions store_versions(const runtime::Informer& informer) {
   Versions out;
   for (const runtime::Projection& object : informer.store().list()) {
-    out[(*object)["metadata"]["name"].get<std::string>()] = rv_of(*object);
+    out[object->meta.name] = object->meta.resource_version;
   }
   return out;
 }
@@ -194,9 +194,9 @@ struct SeenChanges {
     return [this](const runtime::Projection& old_object, const runtime::Projection& new_object) {
       std::lock_guard<std::mutex> lock(mu);
       if (!new_object) {
-        deleted.insert((*old_object)["metadata"]["name"].get<std::string>());
+        deleted.insert(old_object->meta.name);
       } else {
-        upserts[(*new_object)["metadata"]["name"].get<std::string>()]++;
+        upserts[new_object->meta.name]++;
       }
     };
   }
@@ -514,8 +514,8 @@ TEST(WatchResilience, AnInformerResumesWithoutRelistingAfterItsWatchIsCut) {
   cms.source->reconnect();
 
   ASSERT_TRUE(store_matches_server(cms.informer, ns.name(), 60s, diff)) << diff;
-  EXPECT_EQ((*cms.informer.store().get(ns.name(), "new-0"))["data"]["key"], "c");
-  EXPECT_EQ((*cms.informer.store().get(ns.name(), "cm-1"))["data"]["key"], "b");
+  EXPECT_EQ(runtime::json_of(cms.informer.store().get(ns.name(), "new-0"))["data"]["key"], "c");
+  EXPECT_EQ(runtime::json_of(cms.informer.store().get(ns.name(), "cm-1"))["data"]["key"], "b");
   EXPECT_EQ(cms.seen.deleted_names(), (std::set<std::string>{"cm-2", "new-1"}));
   const runtime::WatcherStatus status = cms.informer.status();
   EXPECT_EQ(status.lists, 1u) << "relisted although every resourceVersion was still valid";
@@ -575,7 +575,7 @@ TEST(WatchResilience, AnInformerSurvivesAnApiServerRestart) {
   const Versions server = server_versions(ns.name());
   EXPECT_EQ(server.count("cm-2") + server.count("cm-4"), 0u);
   EXPECT_EQ(server.count("during-0") + server.count("after-0"), 2u);
-  EXPECT_EQ((*cms.informer.store().get(ns.name(), "cm-3"))["data"]["key"], "after");
+  EXPECT_EQ(runtime::json_of(cms.informer.store().get(ns.name(), "cm-3"))["data"]["key"], "after");
   const std::set<std::string> deleted = cms.seen.deleted_names();
   EXPECT_TRUE(deleted.count("cm-2") && deleted.count("cm-4")) << deleted.size();
 
@@ -642,9 +642,9 @@ TEST(WatchResilience, AForced410RelistsAndLeavesTheStoreExact) {
   for (const char* name : {"keep-3", "keep-4", "keep-5", "keep-7", "new-1"}) {
     EXPECT_FALSE(cms.informer.store().get(ns.name(), name)) << name << " outlived its deletion";
   }
-  EXPECT_EQ((*cms.informer.store().get(ns.name(), "keep-0"))["data"]["key"], "b");
-  EXPECT_EQ((*cms.informer.store().get(ns.name(), "keep-6"))["data"]["key"], "c");
-  EXPECT_EQ((*cms.informer.store().get(ns.name(), "new-0"))["data"]["key"], "c");
+  EXPECT_EQ(runtime::json_of(cms.informer.store().get(ns.name(), "keep-0"))["data"]["key"], "b");
+  EXPECT_EQ(runtime::json_of(cms.informer.store().get(ns.name(), "keep-6"))["data"]["key"], "c");
+  EXPECT_EQ(runtime::json_of(cms.informer.store().get(ns.name(), "new-0"))["data"]["key"], "c");
   EXPECT_TRUE(cms.informer.store().get(ns.name(), "new-3"));
   // The relist turned vanished objects into deletions for the handlers; new-1
   // came and went unseen, so there is nothing to tell about it.

@@ -34,28 +34,22 @@ json live_deployment() {
 
 TEST(ProjectDeployment, KeepsIdentityFactsAndTheOwnedDigestOnly) {
   const json full = live_deployment();
-  const json p = project_deployment(full);
-  EXPECT_EQ(p["metadata"]["name"], "myapp-shard-0");
-  EXPECT_EQ(p["metadata"]["uid"], "d0");
-  EXPECT_EQ(p["metadata"]["labels"],
-            json::parse(R"({"electric-operator.dev/shard-set": "myapp", "electric-operator.dev/shard": "0"})"));
-  EXPECT_EQ(p["metadata"]["ownerReferences"], json::parse(R"([{"uid": "s1"}])"));
-  EXPECT_FALSE(p["metadata"].contains("annotations"));
-  EXPECT_FALSE(p["metadata"].contains("managedFields"));
-  EXPECT_FALSE(p["spec"].contains("revisionHistoryLimit"));
-  EXPECT_EQ(p["status"]["conditions"].size(), 1u);  // only ReplicaFailure decides anything here
-  EXPECT_EQ(p[kOwnedDigestField], owned_fields_digest(applied_fields(full, "electric-operator")));
-  // Of the containers, only the env var that names the stream.
-  EXPECT_EQ(p["spec"]["template"]["spec"]["containers"],
-            json::parse(R"([{"name": "electric", "env": [{"name": "ELECTRIC_REPLICATION_STREAM_ID",
-                                                          "value": "prod_myapp_0"}]}])"));
-  EXPECT_FALSE(p["spec"]["template"]["spec"].contains("dnsPolicy"));
+  const auto p = project_deployment(full);
+  EXPECT_EQ(p->meta.name, "myapp-shard-0");
+  EXPECT_EQ(p->meta.uid, "d0");
+  EXPECT_EQ(p->meta.resource_version, "7");
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(p->meta.labels, (Labels{{"electric-operator.dev/shard", "0"}, {"electric-operator.dev/shard-set", "myapp"}}))
+      << "only the two labels the operator reads";
+  EXPECT_TRUE(p->meta.owned_by("s1"));
+  EXPECT_EQ(p->owned_digest, owned_fields_digest(applied_fields(full, "electric-operator")));
+  EXPECT_EQ(p->facts.replication_stream_id, std::optional<std::string>("prod_myapp_0"));
 }
 
-TEST(ProjectDeployment, TheFactsReadFromItAreTheFactsOfTheWholeObject) {
+TEST(ProjectDeployment, TheFactsKeptAreTheFactsOfTheWholeObject) {
   const json full = live_deployment();
   const electric::DeploymentFacts a = electric::deployment_facts(full);
-  const electric::DeploymentFacts b = electric::deployment_facts(project_deployment(full));
+  const electric::DeploymentFacts b = project_deployment(full)->facts;
   EXPECT_EQ(a.generation, b.generation);
   EXPECT_EQ(a.observed_generation, b.observed_generation);
   EXPECT_EQ(a.desired_replicas, b.desired_replicas);
@@ -72,7 +66,7 @@ TEST(ProjectDeployment, TheFactsReadFromItAreTheFactsOfTheWholeObject) {
   json stalled = full;
   stalled["status"]["conditions"][1] = {{"type", "Progressing"}, {"status", "False"},
                                         {"reason", "ProgressDeadlineExceeded"}};
-  EXPECT_TRUE(electric::deployment_facts(project_deployment(stalled)).progress_deadline_exceeded);
+  EXPECT_TRUE(project_deployment(stalled)->facts.progress_deadline_exceeded);
 }
 
 TEST(ProjectPvc, KeepsWhatTheRetainedPvcAndTheShrinkCheckRead) {
@@ -80,15 +74,42 @@ TEST(ProjectPvc, KeepsWhatTheRetainedPvcAndTheShrinkCheckRead) {
     "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}},
              "storageClassName": "fast", "volumeName": "pv-1", "volumeMode": "Filesystem"},
     "status": {"phase": "Bound", "capacity": {"storage": "10Gi"}}})");
-  const json p = project_pvc(full);
-  EXPECT_FALSE(p["spec"].contains("volumeName"));
-  EXPECT_EQ(p["status"], json::parse(R"({"phase": "Bound"})"));
-  const electric::PvcFacts facts = electric::pvc_facts(p);
-  EXPECT_EQ(facts.storage_request, "10Gi");
-  EXPECT_EQ(facts.access_modes, std::vector<std::string>{"ReadWriteOnce"});
-  EXPECT_EQ(facts.storage_class_name, std::optional<std::string>("fast"));
+  const auto p = project_pvc(full);
+  EXPECT_EQ(p->meta.uid, "p0");
+  EXPECT_EQ(p->facts.storage_request, "10Gi");
+  EXPECT_EQ(p->facts.access_modes, std::vector<std::string>{"ReadWriteOnce"});
+  EXPECT_EQ(p->facts.storage_class_name, std::optional<std::string>("fast"));
   // Without our managedFields entry nothing is ours yet: the digest of nothing.
-  EXPECT_EQ(p[kOwnedDigestField], owned_fields_digest(json::object()));
+  EXPECT_EQ(p->owned_digest, owned_fields_digest(json::object()));
+}
+
+TEST(ProjectSecret, AShardSecretKeepsNoValueTheApiSecretKeepsItsOwn) {
+  const json shard = json::parse(R"({"kind": "Secret", "metadata": {"name": "myapp-shard-0", "namespace": "prod",
+      "labels": {"electric-operator.dev/shard-set": "myapp", "electric-operator.dev/shard": "0"},
+      "annotations": {"electric-operator.dev/database-server": "db:5432"},
+      "managedFields": [{"manager": "electric-operator", "operation": "Apply",
+        "fieldsV1": {"f:data": {"f:DATABASE_URL": {}}}}]},
+    "data": {"DATABASE_URL": "cG9zdGdyZXM6Ly9zZWNyZXQ="}})");
+  const auto p = project_secret(shard);
+  EXPECT_TRUE(p->data.empty()) << "a shard Secret's value is never cached";
+  EXPECT_EQ(p->database_server, "db:5432");
+  EXPECT_EQ(p->owned_digest, owned_fields_digest(applied_fields(shard, "electric-operator")));
+  EXPECT_NE(p->owned_digest, owned_fields_digest(json::object())) << "the digest covers the value";
+
+  const json api = json::parse(R"({"kind": "Secret", "metadata": {"name": "myapp-api-secret", "namespace": "prod",
+      "labels": {"electric-operator.dev/shard-set": "myapp"}}, "data": {"secret": "YWJj"}})");
+  EXPECT_EQ(project_secret(api)->data, (std::map<std::string, std::string>{{"secret", "YWJj"}}));
+}
+
+TEST(ProjectChildOfKind, EachKindGetsItsOwnStruct) {
+  const json full = live_deployment();
+  EXPECT_NE(runtime::as<CachedDeployment>(project_child_of_kind("Deployment", full)), nullptr);
+  EXPECT_NE(runtime::as<CachedPvc>(project_child_of_kind("PersistentVolumeClaim", full)), nullptr);
+  EXPECT_NE(runtime::as<CachedSecret>(project_child_of_kind("Secret", full)), nullptr);
+  const runtime::Projection service = project_child_of_kind("Service", full);
+  EXPECT_EQ(runtime::as<CachedDeployment>(service), nullptr);
+  EXPECT_EQ(runtime::as<CachedChild>(service)->owned_digest,
+            owned_fields_digest(applied_fields(full, "electric-operator")));
 }
 
 }  // namespace

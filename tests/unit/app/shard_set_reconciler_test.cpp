@@ -41,12 +41,11 @@ class FakeInputs final : public ReconcileInputs {
     auto it = objects.find(key_of(kind, ns, name));
     return it == objects.end() ? nullptr : it->second;
   }
-  std::vector<CachedChild> children_of(const std::string& ns, const std::string& set_name) const override {
-    std::vector<CachedChild> out;
-    const json::json_pointer label("/metadata/labels/electric-operator.dev~1shard-set");
+  std::vector<KindedChild> children_of(const std::string& ns, const std::string& set_name) const override {
+    std::vector<KindedChild> out;
     for (const auto& [key, object] : objects) {
-      if (object->value("/metadata/namespace"_json_pointer, "") != ns) continue;
-      if (!object->contains(label) || (*object)[label] != set_name) continue;
+      const std::string* set = object->meta.label(electric::kLabelShardSet);
+      if (object->meta.namespace_name != ns || !set || *set != set_name) continue;
       out.push_back({key.substr(0, key.find('/')), object});
     }
     return out;
@@ -68,21 +67,18 @@ class FakeInputs final : public ReconcileInputs {
     const std::string kind = body.value("kind", "");
     const std::string ns = body["metadata"].value("namespace", ""), name = body["metadata"].value("name", "");
     body["metadata"]["uid"] = uid;
-    json projected;
-    if (kind == "Secret") {
-      projected = project_secret(body);
-    } else {
-      if (kind == "Deployment") {
-        body["metadata"]["generation"] = 1;
-        body["status"] = {{"observedGeneration", 1}, {"replicas", 1}, {"updatedReplicas", 1},
-                          {"availableReplicas", 1}};
-      }
-      projected = kind == "Deployment" ? project_deployment(body)
-                  : kind == "PersistentVolumeClaim" ? project_pvc(body)
-                                                    : project_child(body, {});
-      projected[kOwnedDigestField] = applied_digest;
+    if (kind == "Deployment") {
+      body["metadata"]["generation"] = 1;
+      body["status"] = {{"observedGeneration", 1}, {"replicas", 1}, {"updatedReplicas", 1}, {"availableReplicas", 1}};
     }
-    objects[key_of(kind, ns, name)] = std::make_shared<const json>(projected);
+    std::shared_ptr<CachedChild> projected = project_child_of_kind(kind, body);
+    projected->owned_digest = applied_digest;
+    objects[key_of(kind, ns, name)] = projected;
+  }
+  // The cached child KIND/ns/name, to change in a copy and put back.
+  template <class T>
+  std::shared_ptr<T> copy_of(const std::string& key) const {
+    return std::make_shared<T>(*runtime::as<T>(objects.at(key)));
   }
 };
 
@@ -163,7 +159,7 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   void put_set() {
-    inputs_.sets["prod/myapp"] = std::make_shared<const json>(set_object_);
+    inputs_.sets["prod/myapp"] = runtime::json_projection(set_object_);
   }
   // The API server's side of what the last reconcile wrote.
   void store_writes(const std::vector<Call>& calls) {
@@ -229,9 +225,9 @@ TEST_F(ReconcilerTest, NoWriteWhenNothingDrifted) {
 
 TEST_F(ReconcilerTest, AChildWhoseOwnedFieldsChangedIsAppliedAgainAndOnlyIt) {
   converge();
-  json drifted = *inputs_.objects.at("Service/prod/myapp-shard-1");
-  drifted[kOwnedDigestField] = owned_fields_digest(json{{"spec", {{"type", "NodePort"}}}});
-  inputs_.objects["Service/prod/myapp-shard-1"] = std::make_shared<const json>(drifted);
+  auto drifted = inputs_.copy_of<CachedChild>("Service/prod/myapp-shard-1");
+  drifted->owned_digest = owned_fields_digest(json{{"spec", {{"type", "NodePort"}}}});
+  inputs_.objects["Service/prod/myapp-shard-1"] = drifted;
   clock_.advance(5s);
   reconciler_->reconcile("prod/myapp");
   auto calls = writer_.take();
@@ -317,24 +313,23 @@ TEST_F(ReconcilerTest, ARemovedShardsChildrenAreDeletedWithTheirUidAsPreconditio
   for (const char* kind : {"Deployment", "Service", "Secret"}) {
     const std::string key = std::string(kind) + "/myapp-shard-2";
     ASSERT_TRUE(deleted.count(key)) << key;
-    EXPECT_EQ(deleted[key], inputs_.objects.at(std::string(kind) + "/prod/myapp-shard-2")
-                                ->value("/metadata/uid"_json_pointer, ""));
+    EXPECT_EQ(deleted[key], inputs_.objects.at(std::string(kind) + "/prod/myapp-shard-2")->meta.uid);
   }
 }
 
 TEST_F(ReconcilerTest, StatusIsWrittenOnlyWhenItChangedAndAtMostOncePerSettleWindow) {
   converge();
   // A status write just went (the window starts now); a Deployment's status then moves.
-  json first = *inputs_.objects.at("Deployment/prod/myapp-shard-1");
-  first["status"]["availableReplicas"] = 0;
-  inputs_.objects["Deployment/prod/myapp-shard-1"] = std::make_shared<const json>(first);
+  auto first = inputs_.copy_of<CachedDeployment>("Deployment/prod/myapp-shard-1");
+  first->facts.available_replicas = 0;
+  inputs_.objects["Deployment/prod/myapp-shard-1"] = first;
   reconciler_->reconcile("prod/myapp");
   store_writes(writer_.take());
   // Deployments' status moves within the window: the status write waits.
   clock_.advance(500ms);
-  json deployment = *inputs_.objects.at("Deployment/prod/myapp-shard-0");
-  deployment["status"]["availableReplicas"] = 0;
-  inputs_.objects["Deployment/prod/myapp-shard-0"] = std::make_shared<const json>(deployment);
+  auto deployment = inputs_.copy_of<CachedDeployment>("Deployment/prod/myapp-shard-0");
+  deployment->facts.available_replicas = 0;
+  inputs_.objects["Deployment/prod/myapp-shard-0"] = deployment;
   runtime::ReconcileResult held = reconciler_->reconcile("prod/myapp");
   EXPECT_EQ(held.kind, runtime::ReconcileResult::Kind::RequeueAfter);
   EXPECT_EQ(held.requeue_after, 1500ms);

@@ -32,7 +32,7 @@ json owned_by(const std::string& ns, const std::string& name, const std::string&
                                                      {"controller", controller}}})}}}});
 }
 
-runtime::Projection projection(json o) { return std::make_shared<const json>(std::move(o)); }
+runtime::Projection projection(json o) { return runtime::json_projection(std::move(o)); }
 
 TEST(KeyMappers, OwnerReferenceOfTheGivenKindInTheObjectsNamespace) {
   auto mapper = runtime::map_by_owner_reference("ElectricShardSet", "electric-operator.dev");

@@ -21,8 +21,7 @@ class HandlerLog {
     return [this](const runtime::Projection& old_object, const runtime::Projection& new_object) {
       auto describe = [](const runtime::Projection& o) {
         if (!o) return std::string("-");
-        return runtime::object_key(*o) + "@" +
-               (*o)["metadata"].value("resourceVersion", std::string());
+        return o->meta.key() + "@" + o->meta.resource_version;
       };
       std::lock_guard<std::mutex> guard(mu_);
       lines_.push_back(describe(old_object) + " -> " + describe(new_object));
@@ -80,7 +79,7 @@ TEST_F(InformerTest, StoreAndHandlersFollowListWatchAndRelist) {
   EXPECT_THAT(store.keys(), ElementsAre("ns/a", "ns/d"));
   EXPECT_EQ(store.list_by_label(kSetLabel, "s1", "ns").size(), 1u);
   EXPECT_EQ(store.list_by_label(kSetLabel, "s2", "ns").size(), 1u);
-  EXPECT_FALSE(store.get("ns/a")->contains("data")) << "projection, not the whole object";
+  EXPECT_FALSE(runtime::json_of(store.get("ns/a")).contains("data")) << "projection, not the whole object";
   informer.stop();
 }
 

@@ -20,7 +20,7 @@ constexpr const char* kSetLabel = "electric-operator.dev/shard-set";
 
 std::vector<std::string> names(const std::vector<runtime::Projection>& objects) {
   std::vector<std::string> out;
-  for (const auto& o : objects) out.push_back(runtime::object_key(*o));
+  for (const auto& o : objects) out.push_back(o->meta.key());
   return out;
 }
 
@@ -55,7 +55,7 @@ TEST(ProjectFields, ArrayElementsAndMalformedPointers) {
 
 TEST(FieldsProjector, KeepsStandardMetadataAndDropsTheBulk) {
   runtime::Projector project = runtime::fields_projector({"/spec/replicas"});
-  json p = project(child("ns", "a", "s1", "42"));
+  json p = runtime::json_of(project(child("ns", "a", "s1", "42")));
   EXPECT_EQ(p["metadata"]["name"], "a");
   EXPECT_EQ(p["metadata"]["namespace"], "ns");
   EXPECT_EQ(p["metadata"]["resourceVersion"], "42");
@@ -82,9 +82,9 @@ TEST(Store, UpsertGetListAndRemove) {
 
   runtime::Store::Change updated = store.upsert("ns/a", child("ns", "a", "s1", "2"));
   EXPECT_EQ(updated.old_object, added.new_object);
-  EXPECT_EQ((*added.new_object)["metadata"]["resourceVersion"], "1")
+  EXPECT_EQ(runtime::json_of(added.new_object)["metadata"]["resourceVersion"], "1")
       << "a projection handed out stays as it was";
-  EXPECT_EQ((*store.get("ns", "a"))["metadata"]["resourceVersion"], "2");
+  EXPECT_EQ(store.get("ns", "a")->meta.resource_version, "2");
   EXPECT_EQ(store.get("ns/a"), store.get("ns", "a"));
   EXPECT_NE(store.get("", "cluster-wide"), nullptr);
   EXPECT_EQ(store.get("ns", "missing"), nullptr);
@@ -108,7 +108,7 @@ TEST(Store, NoProjectorKeepsWholeObjects) {
   runtime::Store store;
   json full = child("ns", "a", "s1");
   store.upsert("ns/a", full);
-  EXPECT_EQ(*store.get("ns/a"), full);
+  EXPECT_EQ(runtime::json_of(store.get("ns/a")), full);
 }
 
 TEST(Store, LabelIndexFollowsUpdatesAndDeletes) {
@@ -134,12 +134,60 @@ TEST(Store, LabelIndexFollowsUpdatesAndDeletes) {
 }
 
 TEST(Store, LabelIndexDoesNotNeedTheProjectionToKeepLabels) {
-  runtime::Store store([](const json& o) { return runtime::project_fields(o, {"/metadata/name", "/metadata/namespace"}); },
-                       {kSetLabel});
+  runtime::Store store(
+      [](const json& o) {
+        return runtime::json_projection(runtime::project_fields(o, {"/metadata/name", "/metadata/namespace"}));
+      },
+      {kSetLabel});
   store.upsert("ns/a", child("ns", "a", "s1"));
   EXPECT_THAT(names(store.list_by_label(kSetLabel, "s1")), ElementsAre("ns/a"));
   store.remove("ns/a");
   EXPECT_THAT(names(store.list_by_label(kSetLabel, "s1")), ElementsAre());
+}
+
+TEST(ObjectMeta, KeepsIdentityOwnersAndOnlyTheLabelsAskedFor) {
+  json full = child("ns", "a", "s1", "7");
+  full["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+  full["metadata"]["ownerReferences"][0]["uid"] = "uid-s1";
+  const runtime::ObjectMeta meta = runtime::object_meta(full, {kSetLabel});
+  EXPECT_EQ(meta.key(), "ns/a");
+  EXPECT_EQ(meta.uid, "uid-a");
+  EXPECT_EQ(meta.resource_version, "7");
+  EXPECT_EQ(meta.generation, 3);
+  EXPECT_TRUE(meta.being_deleted);
+  ASSERT_NE(meta.label(kSetLabel), nullptr);
+  EXPECT_EQ(*meta.label(kSetLabel), "s1");
+  EXPECT_EQ(meta.label("app"), nullptr) << "not asked for";
+  EXPECT_TRUE(meta.owned_by("uid-s1"));
+  EXPECT_FALSE(meta.owned_by("uid-other"));
+  ASSERT_EQ(meta.owners.size(), 1u);
+  EXPECT_EQ(meta.owners[0].kind, "ElectricShardSet");
+  EXPECT_TRUE(meta.owners[0].controller);
+
+  EXPECT_EQ(runtime::object_meta(full, nullptr).labels.size(), 2u) << "null keeps every label";
+  EXPECT_EQ(runtime::object_meta(json::object(), nullptr).key(), "") << "no metadata: empty, not a throw";
+}
+
+struct CachedReplicas : runtime::Cached {
+  int64_t replicas = 0;
+};
+
+TEST(Store, TypedProjectionsAreReadAsTheirKindAndJsonOfRefusesThem) {
+  runtime::Store store(
+      [](const json& o) {
+        auto p = std::make_shared<CachedReplicas>();
+        p->meta = runtime::object_meta(o, {kSetLabel});
+        p->replicas = o["spec"].value("replicas", 0);
+        return p;
+      },
+      {kSetLabel});
+  store.upsert("ns/a", child("ns", "a", "s1"));
+  const runtime::Projection cached = store.get("ns/a");
+  ASSERT_NE(runtime::as<CachedReplicas>(cached), nullptr);
+  EXPECT_EQ(runtime::as<CachedReplicas>(cached)->replicas, 2);
+  EXPECT_EQ(runtime::as<runtime::JsonProjection>(cached), nullptr);
+  EXPECT_THROW(runtime::json_of(cached), std::logic_error);
+  EXPECT_THAT(names(store.list_by_label(kSetLabel, "s1")), ElementsAre("ns/a"));
 }
 
 TEST(Store, AskingForAnUnindexedLabelIsAProgrammerError) {
