@@ -108,6 +108,25 @@ std::shared_ptr<CachedChild> project_child_of_kind(const std::string& kind, cons
   return project_child(object);
 }
 
+json CachedSet::status() const { return status_text.empty() ? json() : json::parse(status_text); }
+
+std::shared_ptr<CachedSet> project_set(const json& set, ParsedSets& parsed) {
+  auto out = std::make_shared<CachedSet>();
+  out->meta = runtime::object_meta(set, std::vector<std::string>{});
+  out->parsed = parsed.get(set);
+  const json::json_pointer finalizers("/metadata/finalizers");
+  if (set.contains(finalizers) && set[finalizers].is_array())
+    for (const json& f : set[finalizers])
+      if (f.is_string()) out->finalizers.push_back(f.get<std::string>());
+  if (auto status = set.find("status"); status != set.end() && status->is_object()) {
+    out->status_text = status->dump();
+    if (auto shards = status->find("shards"); shards != status->end() && shards->is_array())
+      for (const json& shard : *shards)
+        if (shard.is_object()) ++out->shards_by_phase[shard.value("phase", "Pending")];
+  }
+  return out;
+}
+
 KindCache::KindCache(kube::Client& client, const kube::Resource& resource,
                      const std::vector<std::string>& namespaces, const std::string& label_selector,
                      runtime::Projector projector, std::vector<std::string> indexed_labels)
@@ -177,10 +196,7 @@ size_t KindCache::size() const {
 
 Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
     : sets(client, kShardSets, namespaces, "",
-           runtime::fields_projector({"/metadata/creationTimestamp", "/spec", "/status",
-                                     "/metadata/annotations/" +
-                                         base::pointer_token(std::string(electric::kAnnotationSkipSlotCleanup))}),
-           {}),
+           [parsed = parsed_sets](const json& set) { return project_set(set, *parsed); }, {}),
       secrets(client, kube::kSecrets, namespaces, managed_selector(), project_secret, {kShardSetLabel}),
       deployments(client, kube::kDeployments, namespaces, managed_selector(), project_deployment, {kShardSetLabel}),
       services(client, kube::kServices, namespaces, managed_selector(), project_child, {kShardSetLabel}),

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/parsed_sets.h"
 #include "app/referenced_secrets.h"
 #include "electric/live_facts.h"
 #include "kube/client.h"
@@ -52,9 +53,24 @@ class KindCache {
   std::vector<std::unique_ptr<runtime::Informer>> informers_;  // parallel to namespaces_
 };
 
+// What the cache keeps of an ElectricShardSet: its parse (shared by every
+// version with the same spec, see ParsedSets) and its status as the JSON
+// text it came in, parsed only by the reconcile that reads it: a 512-shard
+// set's status is 135 KB of text and about ten times that parsed.
+struct CachedSet : runtime::Cached {
+  std::shared_ptr<const electric::ParsedShardSet> parsed;
+  std::string status_text;                 // "" when the set has no status
+  std::vector<std::string> finalizers;     // metadata.finalizers, for the finalizer patch
+  std::map<std::string, int> shards_by_phase;  // status.shards[].phase counts, for the metrics
+  nlohmann::json status() const;           // null when none
+};
+std::shared_ptr<CachedSet> project_set(const nlohmann::json& set, ParsedSets& parsed);
+
 struct Caches {
   Caches(kube::Client& client, const std::vector<std::string>& namespaces);
 
+  // Before `sets`, whose projector parses with it.
+  std::shared_ptr<ParsedSets> parsed_sets = std::make_shared<ParsedSets>();
   KindCache sets;
   KindCache secrets;  // the operator's own (managed-by label): shard Secrets, <set>-api-secret
   KindCache deployments;

@@ -7,8 +7,9 @@ namespace app {
 
 using nlohmann::json;
 
-std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, ParsedSets& parsed,
-                                                      runtime::Controller& controller, runtime::Registry& registry) {
+std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, runtime::Controller& controller,
+                                                      runtime::Registry& registry) {
+  ParsedSets& parsed = *caches.parsed_sets;
   auto events = std::make_unique<ShardSetEvents>(caches);
   ReferencedSecrets& refs = caches.referenced_secrets;
   refs.set_fetch_counter(&registry
@@ -35,10 +36,11 @@ std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, ParsedSets
     sets->add_handler([&refs, &parsed](const runtime::Projection& before, const runtime::Projection& after) {
       if (before && after && before->meta.generation == after->meta.generation) return;
       if (!after) {
+        parsed.forget(before->meta.key());
         refs.on_set(before->meta.key(), nullptr);
         return;
       }
-      refs.on_set(after->meta.key(), parsed.get(runtime::json_of(after)).get());
+      refs.on_set(after->meta.key(), runtime::as<CachedSet>(after)->parsed.get());
     });
     controller.watch_primary(*sets);
   }

@@ -12,7 +12,6 @@
 #include <memory>
 
 #include "app/caches.h"
-#include "app/parsed_sets.h"
 #include "runtime/controller.h"
 #include "runtime/metrics.h"
 
@@ -35,9 +34,7 @@ class ShardSetEvents {
 // registers its metrics (electric_operator_referenced_secrets,
 // _referenced_secret_value_bytes, _referenced_secret_fetches_total) and
 // starts the Secret metadata watches. Call once, before controller.start.
-// `parsed` is the reconciler's (ReconcilerOptions::parsed_sets): a set is
-// parsed once per resourceVersion for both.
-std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, ParsedSets& parsed,
-                                                      runtime::Controller& controller, runtime::Registry& registry);
+std::unique_ptr<ShardSetEvents> wire_shard_set_events(Caches& caches, runtime::Controller& controller,
+                                                      runtime::Registry& registry);
 
 }  // namespace app

@@ -25,6 +25,23 @@ TEST(ParsedSets, OneParsePerResourceVersion) {
   EXPECT_EQ(sets.size(), 1u);  // one entry per set, the newest version
 }
 
+TEST(ParsedSets, AStatusWriteReusesTheParseASpecOrFinalizerChangeDoesNot) {
+  ParsedSets sets;
+  json set = set_at("5", "0");
+  set["metadata"]["generation"] = 1;
+  auto first = sets.get(set);
+  set["metadata"]["resourceVersion"] = "6";  // a status write: same generation
+  set["status"] = {{"shardCount", 1}};
+  EXPECT_EQ(sets.get(set), first);
+  set["metadata"]["finalizers"] = json::array({"electric-operator.dev/replication-slots"});
+  auto with_finalizer = sets.get(set);
+  EXPECT_NE(with_finalizer, first);
+  EXPECT_TRUE(with_finalizer->set.has_slot_finalizer);
+  set["metadata"]["generation"] = 2;
+  set["spec"]["shards"][0]["name"] = "1";
+  EXPECT_EQ(sets.get(set)->set.spec.shards[0].name, "1");
+}
+
 TEST(ParsedSets, ForgetDropsTheSet) {
   ParsedSets sets;
   auto first = sets.get(set_at("5", "0"));

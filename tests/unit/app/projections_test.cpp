@@ -112,5 +112,26 @@ TEST(ProjectChildOfKind, EachKindGetsItsOwnStruct) {
             owned_fields_digest(applied_fields(full, "electric-operator")));
 }
 
+TEST(ProjectSet, KeepsTheParseTheStatusAsTextAndThePhaseCounts) {
+  ParsedSets parsed;
+  const json set = json::parse(R"({"apiVersion": "electric-operator.dev/v1alpha1", "kind": "ElectricShardSet",
+    "metadata": {"name": "myapp", "namespace": "prod", "uid": "s1", "resourceVersion": "9", "generation": 3,
+                 "finalizers": ["electric-operator.dev/replication-slots", "other"]},
+    "spec": {"shards": [{"name": "0", "databaseURLSecretRef": {"name": "pg", "key": "url"}}]},
+    "status": {"shards": [{"name": "0", "phase": "Ready"}, {"name": "1", "phase": "Ready"}, {"name": "2"}]}})");
+  const auto p = project_set(set, parsed);
+  EXPECT_EQ(p->meta.key(), "prod/myapp");
+  EXPECT_EQ(p->meta.generation, 3);
+  EXPECT_EQ(p->parsed, parsed.get(set)) << "the parse is shared";
+  EXPECT_TRUE(p->parsed->set.has_slot_finalizer);
+  EXPECT_EQ(p->finalizers, (std::vector<std::string>{"electric-operator.dev/replication-slots", "other"}));
+  EXPECT_EQ(p->status(), set["status"]);
+  EXPECT_EQ(p->shards_by_phase, (std::map<std::string, int>{{"Pending", 1}, {"Ready", 2}}));
+
+  json fresh = set;
+  fresh.erase("status");
+  EXPECT_TRUE(project_set(fresh, parsed)->status().is_null());
+}
+
 }  // namespace
 }  // namespace app
