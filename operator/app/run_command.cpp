@@ -39,6 +39,8 @@ const char* const kServiceAccountNamespaceFile =
 // Caches of a large cluster can take a while; a process that never syncs is
 // restarted rather than left half-alive.
 constexpr auto kCacheSyncTimeout = std::chrono::minutes(5);
+// Sets whose summary is written at once; one set's writes go one at a time.
+constexpr size_t kSummaryWriterThreads = 2;
 constexpr auto kEventFlushInterval = std::chrono::seconds(30);
 // Lease calls must fail well within the renew deadline (10 s): a call hung
 // on an unresponsive API server would otherwise hold up renewals and the
@@ -114,14 +116,13 @@ std::string holder_identity() {
 // so a deleted set's series vanish with it.
 std::vector<runtime::GaugeSample> shard_phase_samples(const Caches& caches) {
   std::map<std::vector<std::string>, double> counts;
-  for (const runtime::Projection& cached : caches.sets.list()) {
-    const std::string& ns = cached->meta.namespace_name;
-    const std::string& name = cached->meta.name;
+  for (const runtime::Projection& projection : caches.sets.list()) {
+    const auto* set = runtime::as<CachedSet>(projection);
+    if (!set) continue;
+    const std::string& ns = set->meta.namespace_name;
+    const std::string& name = set->meta.name;
     for (const char* phase : {"Pending", "Progressing", "Ready", "Failed"}) counts[{ns, name, phase}] += 0;
-    const json& set = runtime::json_of(cached);
-    const json::json_pointer shards("/status/shards");
-    if (!set.contains(shards) || !set[shards].is_array()) continue;
-    for (const auto& shard : set[shards]) counts[{ns, name, shard.value("phase", "Pending")}] += 1;
+    for (const auto& [phase, n] : set->shards_by_phase) counts[{ns, name, phase}] += n;
   }
   std::vector<runtime::GaugeSample> out;
   for (auto& [labels, value] : counts) out.push_back({labels, value});
@@ -180,8 +181,9 @@ runtime::Runnable events_runnable(runtime::EventRecorder& events) {
 
 // Waits for the caches' sync, then runs the worker threads, parked until
 // workers_runnable lets them take keys. Its stop is the drain.
-runtime::Runnable controller_runnable(runtime::Controller& controller, const runtime::Manager& manager,
-                                      std::chrono::seconds grace, std::function<void()> after_sync) {
+runtime::Runnable controller_runnable(runtime::Controller& controller, ShardSetReconciler& reconciler,
+                                      const runtime::Manager& manager, std::chrono::seconds grace,
+                                      std::function<void()> after_sync) {
   runtime::Runnable r;
   r.name = "controller";
   r.drains = true;
@@ -197,8 +199,11 @@ runtime::Runnable controller_runnable(runtime::Controller& controller, const run
     return start_failure(fmt::format("caches did not sync within {} minutes; exiting",
                                      std::chrono::duration_cast<std::chrono::minutes>(kCacheSyncTimeout).count()));
   };
-  r.stop = [&controller, grace] {
-    if (controller.stop(grace)) return true;
+  r.stop = [&controller, &reconciler, grace] {
+    if (controller.stop(grace)) {
+      reconciler.stop_summaries();  // a summary write in flight is part of the drain
+      return true;
+    }
     // A reconcile is still writing. Releasing the Lease now would let a new
     // leader write next to it, and returning would join its worker past the
     // grace period: the manager exits at once instead; the Lease expires on
@@ -230,7 +235,7 @@ runtime::Runnable database_checker_runnable(DatabaseChecker& checker, std::threa
 }
 
 // Only the leader's workers take keys.
-runtime::Runnable workers_runnable(runtime::Controller& controller) {
+runtime::Runnable workers_runnable(runtime::Controller& controller, ShardSetReconciler& reconciler) {
   runtime::Runnable r;
   r.name = "workers";
   r.leader_gated = true;
@@ -238,8 +243,9 @@ runtime::Runnable workers_runnable(runtime::Controller& controller) {
     controller.set_leading(true);
     return kube::ok();
   };
-  r.stop = [&controller] {
+  r.stop = [&controller, &reconciler] {
     controller.set_leading(false);
+    reconciler.drop_queued_summaries();
     return true;
   };
   return r;
@@ -367,7 +373,11 @@ int serve(const RunOptions& options) {
   reconciler_options.cluster_domain = options.cluster_domain;
   reconciler_options.max_pod_security_level = options.max_pod_security_level;
   reconciler_options.apply_concurrency = static_cast<size_t>(options.concurrency);
-  reconciler_options.parsed_sets = std::make_shared<ParsedSets>();
+  // Summaries (status, routing ConfigMap) are written off the workers; one
+  // that fails retries with the controller's backoff.
+  reconciler_options.summary_writer_threads = kSummaryWriterThreads;
+  std::function<void(const std::string&)> retry_set_later = [](const std::string&) {};
+  reconciler_options.requeue = [&retry_set_later](const std::string& key) { retry_set_later(key); };
   CachedInputs reconciler_inputs(caches);
   ShardSetReconciler reconciler(*client, reconciler_inputs, events, reconciler_options);
 
@@ -397,11 +407,12 @@ int serve(const RunOptions& options) {
       [&controller] { return std::chrono::duration<double>(controller.queue().unfinished_work().longest).count(); });
   controller.set_leading(false);  // until workers_runnable starts
   enqueue_set = [&controller](const std::string& key) { controller.enqueue(key); };
+  retry_set_later = [&controller](const std::string& key) { controller.queue().add_rate_limited(key); };
 
   // Sets, the operator's Secrets and referenced Secrets: each change wakes
   // only the sets it touches. Declared after the controller, so it is gone
   // (and wakes stop) before the controller is.
-  auto set_events = wire_shard_set_events(caches, *reconciler_options.parsed_sets, controller, registry);
+  auto set_events = wire_shard_set_events(caches, controller, registry);
   const std::string set_label(electric::kLabelShardSet);
   for (KindCache* kind : {&caches.deployments, &caches.services, &caches.pvcs, &caches.configmaps,
                           &caches.networkpolicies}) {
@@ -449,10 +460,10 @@ int serve(const RunOptions& options) {
   manager.add(caches_runnable(caches));
   manager.add(events_runnable(events));
   if (election) manager.add(elector_runnable(*election, options, event_options.instance));
-  manager.add(controller_runnable(controller, manager, options.shutdown_grace_period,
+  manager.add(controller_runnable(controller, reconciler, manager, options.shutdown_grace_period,
                                   [&caches] { caches.referenced_secrets.refresh_all_claims(); }));
   if (database_checker) manager.add(database_checker_runnable(*database_checker, database_checker_thread));
-  manager.add(workers_runnable(controller));
+  manager.add(workers_runnable(controller, reconciler));
   manager.every(kEventFlushInterval, [&events] {
     events.flush();
     return_free_memory();

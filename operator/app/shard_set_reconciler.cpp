@@ -73,8 +73,8 @@ ShardSetReconciler::ShardSetReconciler(kube::ObjectWriter& client, const Reconci
       inputs_(inputs),
       events_(events),
       options_(std::move(options)),
-      parsed_sets_(options_.parsed_sets ? options_.parsed_sets : std::make_shared<ParsedSets>()),
-      settle_(options_.clock ? *options_.clock : runtime::system_clock(), options_.summary_settle_window) {
+      settle_(options_.clock ? *options_.clock : runtime::system_clock(), options_.summary_settle_window),
+      summary_writes_(options_.summary_writer_threads) {
   if (!options_.now) options_.now = rfc3339_now;
   if (!options_.random_bytes) {
     options_.random_bytes = [] { return openssl_random_bytes(electric::kApiSecretRandomBytes); };
@@ -248,17 +248,16 @@ int ShardSetReconciler::remove_children(const std::string& ns, const std::vector
   return writes;
 }
 
-base::Expected<bool, std::string> ShardSetReconciler::set_slot_finalizer(const json& object, bool present) {
-  const json meta = object.value("metadata", json::object());
+base::Expected<bool, std::string> ShardSetReconciler::set_slot_finalizer(const CachedSet& cached, bool present) {
   const std::string finalizer(electric::kFinalizerReplicationSlots);
   json finalizers = json::array();
-  for (const json& f : meta.value("finalizers", json::array()))
+  for (const std::string& f : cached.finalizers)
     if (f != finalizer) finalizers.push_back(f);
   if (present) finalizers.push_back(finalizer);
   // The whole list, at the resourceVersion it was read at: a list changed
   // meanwhile (another controller's finalizer) is a conflict, not lost.
-  const json patch = {{"metadata", {{"finalizers", finalizers}, {"resourceVersion", meta.value("resourceVersion", "")}}}};
-  auto patched = client_.merge_patch(kShardSets, meta.value("namespace", ""), meta.value("name", ""), patch);
+  const json patch = {{"metadata", {{"finalizers", finalizers}, {"resourceVersion", cached.meta.resource_version}}}};
+  auto patched = client_.merge_patch(kShardSets, cached.meta.namespace_name, cached.meta.name, patch);
   if (!patched.ok() && patched.error().is_conflict()) return false;
   if (!patched.ok() && !patched.error().is_not_found())
     return std::string(present ? "add" : "remove") + " finalizer " + finalizer + ": " + patched.error().describe();
@@ -309,8 +308,8 @@ std::optional<std::string> ShardSetReconciler::hand_over_slot_cleanups(
   return error;
 }
 
-runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::string& key, const json& object,
-                                                                const electric::ParsedShardSet& parsed) {
+runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::string& key, const CachedSet& cached) {
+  const electric::ParsedShardSet& parsed = *cached.parsed;
   const electric::ShardSet& set = parsed.set;
   DatabaseChecker* checker = options_.database_checker;
   if (!set.has_slot_finalizer) {
@@ -321,7 +320,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::strin
   electric::Observed observed;
   observed.read_secret = inputs_.secret_reader(set.namespace_name);
   observe_children(key, set, observed);
-  const json previous_status = object.value("status", json());
+  const json previous_status = cached.status();
   const electric::DeletionPlan plan = electric::plan_set_deletion(parsed, observed, previous_status);
   record_events(reference_to(set), plan.events);
   std::vector<std::string> errors;
@@ -331,7 +330,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::strin
       errors.push_back(*error);
   }
   if (plan.release_finalizer) {
-    auto released = set_slot_finalizer(object, false);
+    auto released = set_slot_finalizer(cached, false);
     if (!released) errors.push_back(released.error());
     else if (!*released) return runtime::ReconcileResult::requeue(kStaleSetRetry);
     else if (checker) checker->forget(key);
@@ -347,15 +346,50 @@ runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::strin
   return runtime::ReconcileResult::done();
 }
 
+void ShardSetReconciler::submit_summary(const std::string& key, const runtime::ObjectReference& set_ref,
+                                        std::vector<json> applies, std::optional<json> status, std::string token) {
+  const std::optional<LogFields> log_fields = current_log_fields();
+  summary_writes_.submit(key, std::move(token), [this, key, set_ref, log_fields, applies = std::move(applies),
+                                                 status = std::move(status)] {
+    std::optional<LogContext> context;
+    if (log_fields) context.emplace(*log_fields);
+    std::vector<const json*> bodies;
+    for (const json& body : applies) bodies.push_back(&body);
+    std::vector<std::string> errors;
+    apply_children(set_ref.ns, bodies, set_ref, errors);
+    if (status) {
+      auto written = client_.merge_patch(kShardSets, set_ref.ns, set_ref.name,
+                                         json{{"status", *status}}, "status");
+      if (!written.ok() && !written.error().is_not_found()) errors.push_back("status: " + written.error().describe());
+    }
+    if (errors.empty()) return;
+    {
+      std::lock_guard<std::mutex> lock(summary_errors_mu_);
+      summary_errors_[key] = errors.front();
+    }
+    if (options_.requeue && options_.summary_writer_threads > 0) options_.requeue(key);
+  });
+}
+
+std::optional<std::string> ShardSetReconciler::take_summary_error(const std::string& key) {
+  std::lock_guard<std::mutex> lock(summary_errors_mu_);
+  auto it = summary_errors_.find(key);
+  if (it == summary_errors_.end()) return std::nullopt;
+  std::string error = std::move(it->second);
+  summary_errors_.erase(it);
+  return error;
+}
+
 runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   const auto slash = key.find('/');
   const std::string ns = key.substr(0, slash);
   const std::string name = key.substr(slash + 1);
-  runtime::Projection cached_set = inputs_.shard_set(ns, name);
-  if (!cached_set) {
+  const runtime::Projection projection = inputs_.shard_set(ns, name);
+  const auto* cached = runtime::as<CachedSet>(projection);
+  if (!cached) {
     if (options_.database_checker) options_.database_checker->forget(key);
-    parsed_sets_->forget(key);
     settle_.forget(key);
+    summary_writes_.forget(key);
     std::lock_guard<std::mutex> lock(memos_mu_);
     memos_.erase(key);
     return runtime::ReconcileResult::done();  // deleted: children go by GC
@@ -366,11 +400,9 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   // Its Secrets are being read; the read wakes it (no false SecretNotFound).
   if (inputs_.waiting_for_references(key)) return runtime::ReconcileResult::done();
 
-  const json& object = runtime::json_of(cached_set);
-  const std::shared_ptr<const electric::ParsedShardSet> parsed_set = parsed_sets_->get(object);
-  const electric::ParsedShardSet& parsed = *parsed_set;
+  const electric::ParsedShardSet& parsed = *cached->parsed;
   const electric::ShardSet& set = parsed.set;
-  if (set.being_deleted) return reconcile_deletion(key, object, parsed);
+  if (set.being_deleted) return reconcile_deletion(key, *cached);
   const runtime::ObjectReference set_ref = reference_to(set);
 
   electric::Observed observed;
@@ -402,13 +434,13 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     return carries_digest(digest, inputs_.child(kind, ns, child_name));
   };
 
-  const json previous_status = object.value("status", json());
+  const json previous_status = cached->status();
   electric::Plan plan = electric::plan_reconcile(parsed, observed, previous_status, render_memo(key).get());
 
   // Before any child: a set deleted right after its first Deployment is
   // created must already wait for its slots.
   if (plan.slot_finalizer && *plan.slot_finalizer != set.has_slot_finalizer) {
-    auto changed = set_slot_finalizer(object, *plan.slot_finalizer);
+    auto changed = set_slot_finalizer(*cached, *plan.slot_finalizer);
     if (!changed) return runtime::ReconcileResult::error(changed.error());
     // The cache still holds the set from before (a conflict): again once it
     // has the new version, so no child is written without the finalizer.
@@ -429,19 +461,28 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   }
   record_events(set_ref, plan.events);
 
+  // The summary goes at most once per settle window, and off this worker:
+  // a big set's status write takes the API server a while, and the set's
+  // next reconcile (a Secret edit) must not wait behind it. While the same
+  // summary is on its way, the cache still shows the old one: not again.
   const bool status_changed = plan.status != previous_status;
   runtime::Duration settle_wait = runtime::Duration::zero();
-  if (status_changed || !summary_applies.empty()) settle_wait = settle_.admit(key);
-  if (settle_wait == runtime::Duration::zero()) {
-    writes += apply_children(ns, summary_applies, set_ref, errors);
-    if (status_changed) {
-      auto written = client_.merge_patch(kShardSets, ns, name, json{{"status", plan.status}}, "status");
-      ++writes;
-      if (!written.ok() && !written.error().is_not_found()) {
-        errors.push_back("status: " + written.error().describe());
-      }
+  if (status_changed || !summary_applies.empty()) {
+    std::vector<json> bodies;
+    for (const json* body : summary_applies) bodies.push_back(*body);
+    std::optional<json> status;
+    if (status_changed) status = std::move(plan.status);
+    std::vector<std::string> texts;
+    for (const json& body : bodies) texts.push_back(body.dump());
+    texts.push_back(status ? status->dump() : std::string());
+    std::string token = electric::sha256_hex_of_parts({texts.begin(), texts.end()});
+    if (!summary_writes_.holds(key, token)) {
+      settle_wait = settle_.admit(key);
+      if (settle_wait == runtime::Duration::zero())
+        submit_summary(key, set_ref, std::move(bodies), std::move(status), std::move(token));
     }
   }
+  if (auto error = take_summary_error(key)) errors.push_back(*error);
   if (writes > 0) spdlog::debug("reconciled with {} writes", writes);
   if (!errors.empty()) {
     std::string message = errors.front();

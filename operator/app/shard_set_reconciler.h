@@ -16,13 +16,13 @@
 
 #include "app/database_checker.h"
 #include "app/reconcile_inputs.h"
-#include "app/parsed_sets.h"
 #include "app/settle_window.h"
 #include "electric/reconcile_plan.h"
 #include "electric/shard_set.h"
 #include "kube/client.h"
 #include "runtime/controller.h"
 #include "runtime/event_recorder.h"
+#include "runtime/latest_per_key.h"
 
 namespace app {
 
@@ -38,12 +38,13 @@ struct ReconcilerOptions {
   // While shards change one after another, a set's status and routing
   // ConfigMap are written at most once per window (the first at once).
   runtime::Duration summary_settle_window = std::chrono::seconds(2);
+  // Threads that write summaries off the reconcile (0: the reconcile writes
+  // them itself), and how a failed one asks for the set to be reconciled again.
+  size_t summary_writer_threads = 0;
+  std::function<void(const std::string& key)> requeue;
   // Applies of one kind that one reconcile makes at once (a 512-shard set's
   // first reconcile applies 2,048 children).
   size_t apply_concurrency = 1;
-  // Shared with the sets' event handler, so that a set is parsed once per
-  // resourceVersion; the reconciler makes its own when none is given.
-  std::shared_ptr<ParsedSets> parsed_sets;
   // Runs the database checks; none: no checks (spec.databaseChecks is moot).
   DatabaseChecker* database_checker = nullptr;
 };
@@ -71,6 +72,12 @@ class ShardSetReconciler {
                      ReconcilerOptions options);
 
   runtime::ReconcileResult reconcile(const std::string& key);
+  // Summary writes not yet sent are dropped (leadership lost); and, at
+  // shutdown once reconciles have drained, the one being written finishes
+  // and no more are taken.
+  void drop_queued_summaries() { summary_writes_.forget_all(); }
+  void stop_summaries() { summary_writes_.stop(); }
+  void wait_for_summaries() const { summary_writes_.wait_idle(); }  // tests
 
  private:
   // S-api-secret's value, creating the Secret on first need. Error text on failure.
@@ -98,26 +105,36 @@ class ShardSetReconciler {
   int remove_children(const std::string& ns, const std::vector<electric::Removal>& removals,
                       std::vector<std::string>& errors);
   // Adds or removes kFinalizerReplicationSlots: true when done, false when
-  // the set changed since `object` was read (409), an error message else.
-  base::Expected<bool, std::string> set_slot_finalizer(const nlohmann::json& object, bool present);
+  // the set changed since `cached` was read (409), an error message else.
+  base::Expected<bool, std::string> set_slot_finalizer(const CachedSet& cached, bool present);
   // Hands the checker the set's due slot cleanups, reading the URL of each
   // it does not hold yet; an error message when a Secret could not be read.
   std::optional<std::string> hand_over_slot_cleanups(const std::string& key, const std::string& ns,
                                                      const std::vector<electric::SlotCleanupRequest>& requests,
                                                      const electric::SecretReader& read_secret);
-  runtime::ReconcileResult reconcile_deletion(const std::string& key, const nlohmann::json& object,
-                                              const electric::ParsedShardSet& parsed);
+  runtime::ReconcileResult reconcile_deletion(const std::string& key, const CachedSet& cached);
+  // Writes the routing ConfigMap bodies and the status (when given) of set
+  // `key` off this thread (summary_writer_threads), one summary of a set at
+  // a time, the newest replacing one not yet sent. `token` names it.
+  void submit_summary(const std::string& key, const runtime::ObjectReference& set_ref,
+                      std::vector<nlohmann::json> applies, std::optional<nlohmann::json> status,
+                      std::string token);
+  std::optional<std::string> take_summary_error(const std::string& key);
 
   kube::ObjectWriter& client_;
   const ReconcileInputs& inputs_;
   runtime::EventRecorder& events_;
   ReconcilerOptions options_;
   NormalForms normal_forms_;
-  std::shared_ptr<ParsedSets> parsed_sets_;
   SettleWindow settle_;
   // Per set key; one worker reconciles a key at a time, the lock guards the map.
   std::mutex memos_mu_;
   std::map<std::string, std::shared_ptr<electric::RenderMemo>> memos_;
+  // The last failed summary write per set, reported by its next reconcile.
+  std::mutex summary_errors_mu_;
+  std::map<std::string, std::string> summary_errors_;
+  // Last: its threads call into the members above, so it stops first.
+  runtime::LatestPerKey summary_writes_;
 };
 
 // Cryptographically random bytes from OpenSSL (RAND_bytes); throws only if

@@ -4,6 +4,7 @@
 // (the AppliedFields tests in drift_test.cpp show the digests agree then).
 #include "app/shard_set_reconciler.h"
 
+#include <condition_variable>
 #include <mutex>
 
 #include <gmock/gmock.h>
@@ -114,9 +115,16 @@ class FakeWriter final : public kube::ObjectWriter {
     record({"apply", r.kind, ns, name, body, ""});
     return body;
   }
+  // Called for a status write before it is recorded (may block or fail it).
+  std::function<kube::Result<json>(const json&)> on_status = [](const json& patch) { return patch; };
   kube::Result<json> merge_patch(const kube::Resource& r, const std::string& ns, const std::string& name,
                                  const json& patch, const std::string& subresource) override {
-    record({subresource == "status" ? "status" : "patch", r.kind, ns, name, patch, ""});
+    if (subresource == "status") {
+      auto result = on_status(patch);
+      if (result.ok()) record({"status", r.kind, ns, name, patch, ""});
+      return result;
+    }
+    record({"patch", r.kind, ns, name, patch, ""});
     return patch;
   }
   kube::Done remove(const kube::Resource& r, const std::string& ns, const std::string& name,
@@ -158,8 +166,13 @@ class ReconcilerTest : public ::testing::Test {
     reconciler_ = std::make_unique<ShardSetReconciler>(writer_, inputs_, events_, options);
   }
 
+  // As the API server stores it: a changed spec bumps the generation.
   void put_set() {
-    inputs_.sets["prod/myapp"] = runtime::json_projection(set_object_);
+    if (set_object_["spec"] != stored_spec_) {
+      set_object_["metadata"]["generation"] = set_object_["metadata"].value("generation", 0) + 1;
+      stored_spec_ = set_object_["spec"];
+    }
+    inputs_.sets["prod/myapp"] = project_set(set_object_, parsed_);
   }
   // The API server's side of what the last reconcile wrote.
   void store_writes(const std::vector<Call>& calls) {
@@ -193,7 +206,9 @@ class ReconcilerTest : public ::testing::Test {
   runtime::EventRecorder events_;
   FakeInputs inputs_;
   FakeWriter writer_;
+  ParsedSets parsed_;
   json set_object_;
+  json stored_spec_;
   std::unique_ptr<ShardSetReconciler> reconciler_;
 };
 
@@ -344,6 +359,90 @@ TEST_F(ReconcilerTest, StatusIsWrittenOnlyWhenItChangedAndAtMostOncePerSettleWin
   clock_.advance(10s);
   reconciler_->reconcile("prod/myapp");
   EXPECT_TRUE(writer_.take().empty());
+}
+
+// Writes of the summary off the worker (the operator's setting).
+class AsyncSummaryTest : public ReconcilerTest {
+ protected:
+  std::unique_ptr<ShardSetReconciler> async_reconciler(std::vector<std::string>& requeued) {
+    ReconcilerOptions options;
+    options.now = [] { return std::string("2026-12-02T12:00:00Z"); };
+    options.random_bytes = [] { return std::string(32, 'r'); };
+    options.clock = &clock_;
+    options.summary_writer_threads = 1;
+    options.requeue = [&requeued](const std::string& key) { requeued.push_back(key); };
+    return std::make_unique<ShardSetReconciler>(writer_, inputs_, events_, options);
+  }
+  void make_status_change() {
+    auto deployment = inputs_.copy_of<CachedDeployment>("Deployment/prod/myapp-shard-0");
+    deployment->facts.available_replicas = 0;
+    inputs_.objects["Deployment/prod/myapp-shard-0"] = deployment;
+  }
+};
+
+TEST_F(AsyncSummaryTest, AStatusWriteInFlightHoldsUpNoReconcileAndIsNotSentTwice) {
+  converge();
+  std::vector<std::string> requeued;
+  auto async = async_reconciler(requeued);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, open = false;
+  writer_.on_status = [&](const json& patch) -> kube::Result<json> {
+    std::unique_lock<std::mutex> lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return open; });
+    return patch;
+  };
+  make_status_change();
+  EXPECT_EQ(async->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return entered; });
+  }
+  // The write is stuck; the same status again is not queued a second time.
+  clock_.advance(5s);
+  EXPECT_EQ(async->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  // An edit of one shard's URL goes out while the status write still hangs.
+  inputs_.urls["pg-shard-1/url"] = "postgresql://u:p@db1-new:5432/app";
+  EXPECT_EQ(async->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  std::vector<std::string> applied;
+  size_t routing_applies = 0;  // the summary's, sent once before its status
+  for (const Call& c : writer_.take()) {
+    if (c.verb != "apply") continue;
+    if (c.kind == "ConfigMap") ++routing_applies;
+    else applied.push_back(c.kind + "/" + c.name);
+  }
+  EXPECT_THAT(applied, ::testing::UnorderedElementsAre("Secret/myapp-shard-1", "Deployment/myapp-shard-1"));
+  EXPECT_EQ(routing_applies, 1u);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+  async->wait_for_summaries();
+  // The held status went once; what follows (the edited shard rolling) is another.
+  std::vector<json> statuses;
+  for (const Call& c : writer_.take())
+    if (c.verb == "status") statuses.push_back(c.body);
+  ASSERT_GE(statuses.size(), 1u);
+  for (size_t i = 1; i < statuses.size(); ++i) EXPECT_NE(statuses[i], statuses[i - 1]) << "a status sent twice";
+  EXPECT_TRUE(requeued.empty());
+}
+
+TEST_F(AsyncSummaryTest, AFailedStatusWriteAsksForAnotherReconcileWhichReportsIt) {
+  converge();
+  std::vector<std::string> requeued;
+  auto async = async_reconciler(requeued);
+  writer_.on_status = [](const json&) -> kube::Result<json> { return kube::Error(500, "InternalError"); };
+  make_status_change();
+  runtime::ReconcileResult result = async->reconcile("prod/myapp");
+  async->wait_for_summaries();
+  EXPECT_THAT(requeued, ::testing::ElementsAre("prod/myapp"));
+  // Reported by the reconcile that sent it when the write failed first, else by the next.
+  if (result.kind != runtime::ReconcileResult::Kind::Error) result = async->reconcile("prod/myapp");
+  EXPECT_EQ(result.kind, runtime::ReconcileResult::Kind::Error);
+  EXPECT_THAT(result.message, ::testing::HasSubstr("status"));
 }
 
 }  // namespace
