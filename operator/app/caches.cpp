@@ -23,6 +23,13 @@ std::string managed_selector() {
   return std::string(electric::kLabelManagedBy) + "=" + std::string(electric::kLabelManagedByValue);
 }
 
+// Pages of the initial LISTs. A page is parsed whole before it is cut to
+// projections, so its size sets the start-up peak: 500 Deployments are ~5 MB
+// of JSON and ten times that parsed. A set is up to ~200 KB (512 shards'
+// status), so its pages are smaller still.
+constexpr int64_t kChildPageSize = 100;
+constexpr int64_t kSetPageSize = 10;
+
 // Pages of the Secret metadata list. Nothing of a foreign Secret outlives its
 // page but its key and resourceVersion (in the watcher, ~200 bytes), so a
 // page's parsed JSON is the peak, and freed pages stay in the heap. Measured
@@ -129,7 +136,8 @@ std::shared_ptr<CachedSet> project_set(const json& set, ParsedSets& parsed) {
 
 KindCache::KindCache(kube::Client& client, const kube::Resource& resource,
                      const std::vector<std::string>& namespaces, const std::string& label_selector,
-                     runtime::Projector projector, std::vector<std::string> indexed_labels)
+                     runtime::Projector projector, std::vector<std::string> indexed_labels,
+                     int64_t page_size)
     : resource_(resource), all_namespaces_(namespaces.empty()), namespaces_(namespaces) {
   if (all_namespaces_) namespaces_ = {""};
   for (const auto& ns : namespaces_) {
@@ -137,6 +145,7 @@ KindCache::KindCache(kube::Client& client, const kube::Resource& resource,
     options.projector = projector;
     options.indexed_label_keys = indexed_labels;
     options.watcher.name = resource.plural + (ns.empty() ? " in all namespaces" : " in " + ns);
+    options.watcher.page_size = page_size;
     informers_.push_back(std::make_unique<runtime::Informer>(
         std::make_shared<runtime::ClientListWatcher>(client, resource, ns, label_selector),
         options));
@@ -196,14 +205,19 @@ size_t KindCache::size() const {
 
 Caches::Caches(kube::Client& client, const std::vector<std::string>& namespaces)
     : sets(client, kShardSets, namespaces, "",
-           [parsed = parsed_sets](const json& set) { return project_set(set, *parsed); }, {}),
-      secrets(client, kube::kSecrets, namespaces, managed_selector(), project_secret, {kShardSetLabel}),
-      deployments(client, kube::kDeployments, namespaces, managed_selector(), project_deployment, {kShardSetLabel}),
-      services(client, kube::kServices, namespaces, managed_selector(), project_child, {kShardSetLabel}),
-      pvcs(client, kube::kPersistentVolumeClaims, namespaces, managed_selector(), project_pvc, {kShardSetLabel}),
-      configmaps(client, kube::kConfigMaps, namespaces, managed_selector(), project_child, {kShardSetLabel}),
+           [parsed = parsed_sets](const json& set) { return project_set(set, *parsed); }, {}, kSetPageSize),
+      secrets(client, kube::kSecrets, namespaces, managed_selector(), project_secret, {kShardSetLabel},
+              kChildPageSize),
+      deployments(client, kube::kDeployments, namespaces, managed_selector(), project_deployment, {kShardSetLabel},
+                  kChildPageSize),
+      services(client, kube::kServices, namespaces, managed_selector(), project_child, {kShardSetLabel},
+               kChildPageSize),
+      pvcs(client, kube::kPersistentVolumeClaims, namespaces, managed_selector(), project_pvc, {kShardSetLabel},
+           kChildPageSize),
+      configmaps(client, kube::kConfigMaps, namespaces, managed_selector(), project_child, {kShardSetLabel},
+                 kChildPageSize),
       networkpolicies(client, kube::kNetworkPolicies, namespaces, managed_selector(), project_child,
-                      {kShardSetLabel}),
+                      {kShardSetLabel}, kChildPageSize),
       referenced_secrets([&client](const std::string& ns, const std::string& name) {
         return client.get(kube::kSecrets, ns, name);
       }) {

@@ -34,7 +34,7 @@ class KindCache {
  public:
   KindCache(kube::Client& client, const kube::Resource& resource,
             const std::vector<std::string>& namespaces, const std::string& label_selector,
-            runtime::Projector projector, std::vector<std::string> indexed_labels);
+            runtime::Projector projector, std::vector<std::string> indexed_labels, int64_t page_size);
 
   runtime::Projection get(const std::string& ns, const std::string& name) const;
   std::vector<runtime::Projection> list(const std::string& ns = {}) const;
