@@ -38,14 +38,17 @@ std::string text_at(const json& obj, const json::json_pointer& ptr) {
   return obj.contains(ptr) && obj[ptr].is_string() ? obj[ptr].get<std::string>() : std::string();
 }
 
-// The value of the cached <set>-api-secret's key; none when absent or empty.
-std::optional<std::string> cached_api_secret(const ReconcileInputs& inputs, const std::string& ns,
-                                             const std::string& name) {
-  const auto* secret = runtime::as<CachedSecret>(inputs.child("Secret", ns, name));
+// The API secret <set>-api-secret holds; none when absent or empty.
+std::optional<std::string> api_secret_value(const CachedSecret* secret) {
   if (!secret) return std::nullopt;
   auto value = secret->data.find(std::string(electric::kApiSecretKey));
   if (value == secret->data.end()) return std::nullopt;
   return electric::base64_decode(value->second);
+}
+
+std::optional<std::string> cached_api_secret(const ReconcileInputs& inputs, const std::string& ns,
+                                             const std::string& name) {
+  return api_secret_value(runtime::as<CachedSecret>(inputs.child("Secret", ns, name)));
 }
 
 }  // namespace
@@ -83,12 +86,6 @@ ShardSetReconciler::ShardSetReconciler(kube::ObjectWriter& client, const Reconci
 
 kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::ShardSet& set) {
   const std::string name = electric::api_secret_name(set.name);
-  const std::string key(electric::kApiSecretKey);
-  auto value_of = [&](const json& secret) -> std::optional<std::string> {
-    const json::json_pointer ptr("/data/" + key);
-    if (!secret.contains(ptr) || !secret[ptr].is_string()) return std::nullopt;
-    return electric::base64_decode(secret[ptr].get<std::string>());
-  };
   if (auto v = cached_api_secret(inputs_, set.namespace_name, name)) return *v;
   // Absent, or someone emptied it: make a new one.
   // Created once, never changed (api.md): create, not apply, so two
@@ -102,7 +99,7 @@ kube::Result<std::string> ShardSetReconciler::ensure_api_secret(const electric::
   if (!created.error().is_conflict()) return created.error();
   auto live = client_.get(kube::kSecrets, set.namespace_name, name);
   if (!live.ok()) return live.error();
-  if (auto v = value_of(live.value())) {
+  if (auto v = api_secret_value(project_secret(live.value()).get())) {
     // Made by someone else, without our labels: the operator caches only
     // labelled Secrets, so label it (a merge patch: the value and its owner
     // stay as they are) rather than create, conflict and GET every reconcile.
@@ -346,20 +343,32 @@ runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::strin
   return runtime::ReconcileResult::done();
 }
 
-void ShardSetReconciler::submit_summary(const std::string& key, const runtime::ObjectReference& set_ref,
-                                        std::vector<json> applies, std::optional<json> status, std::string token) {
+runtime::Duration ShardSetReconciler::hand_over_summary(const std::string& key, const runtime::ObjectReference& set_ref,
+                                                        const std::vector<const json*>& applies,
+                                                        std::optional<json> status) {
+  std::vector<json> bodies;
+  std::vector<std::string> texts;
+  for (const json* body : applies) {
+    bodies.push_back(*body);
+    texts.push_back(body->dump());
+  }
+  texts.push_back(status ? status->dump() : std::string());
+  std::string token = electric::sha256_hex_of_parts({texts.begin(), texts.end()});
+  // On its way already: the cache shows the old summary until it lands.
+  if (summary_writes_.holds(key, token)) return runtime::Duration::zero();
+  const runtime::Duration wait = settle_.admit(key);
+  if (wait > runtime::Duration::zero()) return wait;
   const std::optional<LogFields> log_fields = current_log_fields();
-  summary_writes_.submit(key, std::move(token), [this, key, set_ref, log_fields, applies = std::move(applies),
+  summary_writes_.submit(key, std::move(token), [this, key, set_ref, log_fields, bodies = std::move(bodies),
                                                  status = std::move(status)] {
     std::optional<LogContext> context;
-    if (log_fields) context.emplace(*log_fields);
-    std::vector<const json*> bodies;
-    for (const json& body : applies) bodies.push_back(&body);
+    if (log_fields) context.emplace(*log_fields);  // the writer thread logs as the reconcile did
+    std::vector<const json*> pointers;
+    for (const json& body : bodies) pointers.push_back(&body);
     std::vector<std::string> errors;
-    apply_children(set_ref.ns, bodies, set_ref, errors);
+    apply_children(set_ref.ns, pointers, set_ref, errors);
     if (status) {
-      auto written = client_.merge_patch(kShardSets, set_ref.ns, set_ref.name,
-                                         json{{"status", *status}}, "status");
+      auto written = client_.merge_patch(kShardSets, set_ref.ns, set_ref.name, json{{"status", *status}}, "status");
       if (!written.ok() && !written.error().is_not_found()) errors.push_back("status: " + written.error().describe());
     }
     if (errors.empty()) return;
@@ -369,6 +378,7 @@ void ShardSetReconciler::submit_summary(const std::string& key, const runtime::O
     }
     if (options_.requeue && options_.summary_writer_threads > 0) options_.requeue(key);
   });
+  return runtime::Duration::zero();
 }
 
 std::optional<std::string> ShardSetReconciler::take_summary_error(const std::string& key) {
@@ -461,27 +471,12 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
   }
   record_events(set_ref, plan.events);
 
-  // The summary goes at most once per settle window, and off this worker:
-  // a big set's status write takes the API server a while, and the set's
-  // next reconcile (a Secret edit) must not wait behind it. While the same
-  // summary is on its way, the cache still shows the old one: not again.
+  // The summary goes at most once per settle window, and off this worker.
   const bool status_changed = plan.status != previous_status;
   runtime::Duration settle_wait = runtime::Duration::zero();
-  if (status_changed || !summary_applies.empty()) {
-    std::vector<json> bodies;
-    for (const json* body : summary_applies) bodies.push_back(*body);
-    std::optional<json> status;
-    if (status_changed) status = std::move(plan.status);
-    std::vector<std::string> texts;
-    for (const json& body : bodies) texts.push_back(body.dump());
-    texts.push_back(status ? status->dump() : std::string());
-    std::string token = electric::sha256_hex_of_parts({texts.begin(), texts.end()});
-    if (!summary_writes_.holds(key, token)) {
-      settle_wait = settle_.admit(key);
-      if (settle_wait == runtime::Duration::zero())
-        submit_summary(key, set_ref, std::move(bodies), std::move(status), std::move(token));
-    }
-  }
+  if (status_changed || !summary_applies.empty())
+    settle_wait = hand_over_summary(key, set_ref, summary_applies,
+                                    status_changed ? std::optional<json>(std::move(plan.status)) : std::nullopt);
   if (auto error = take_summary_error(key)) errors.push_back(*error);
   if (writes > 0) spdlog::debug("reconciled with {} writes", writes);
   if (!errors.empty()) {

@@ -113,12 +113,15 @@ class ShardSetReconciler {
                                                      const std::vector<electric::SlotCleanupRequest>& requests,
                                                      const electric::SecretReader& read_secret);
   runtime::ReconcileResult reconcile_deletion(const std::string& key, const CachedSet& cached);
-  // Writes the routing ConfigMap bodies and the status (when given) of set
-  // `key` off this thread (summary_writer_threads), one summary of a set at
-  // a time, the newest replacing one not yet sent. `token` names it.
-  void submit_summary(const std::string& key, const runtime::ObjectReference& set_ref,
-                      std::vector<nlohmann::json> applies, std::optional<nlohmann::json> status,
-                      std::string token);
+  // Hands set `key`'s summary (routing ConfigMap bodies, the status when
+  // given) to the writer threads (summary_writer_threads): one summary of a
+  // set at a time, the newest replacing one not yet sent, none twice while
+  // it is on its way (a big set's status write takes the API server a
+  // while, and the set's next reconcile must not wait behind it). Returns
+  // how long the settle window asks it to wait; zero once handed over.
+  runtime::Duration hand_over_summary(const std::string& key, const runtime::ObjectReference& set_ref,
+                                      const std::vector<const nlohmann::json*>& applies,
+                                      std::optional<nlohmann::json> status);
   std::optional<std::string> take_summary_error(const std::string& key);
 
   kube::ObjectWriter& client_;
