@@ -4,7 +4,6 @@
 // (the AppliedFields tests in drift_test.cpp show the digests agree then).
 #include "app/shard_set_reconciler.h"
 
-#include <condition_variable>
 #include <mutex>
 
 #include <gmock/gmock.h>
@@ -12,6 +11,7 @@
 
 #include "../electric/fixtures.h"
 #include "../runtime/fake_clock.h"
+#include "../runtime/gate.h"
 #include "app/caches.h"
 #include "app/drift.h"
 #include "electric/constants.h"
@@ -382,24 +382,17 @@ class AsyncSummaryTest : public ReconcilerTest {
 
 TEST_F(AsyncSummaryTest, AStatusWriteInFlightHoldsUpNoReconcileAndIsNotSentTwice) {
   converge();
+  runtime_test::Gate gate;  // before the reconciler: its writer thread waits in it
   std::vector<std::string> requeued;
   auto async = async_reconciler(requeued);
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false, open = false;
+  runtime_test::Gate::OpenOnExit unblock{gate};  // after: an early return frees that thread first
   writer_.on_status = [&](const json& patch) -> kube::Result<json> {
-    std::unique_lock<std::mutex> lock(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return open; });
+    gate.pass();
     return patch;
   };
   make_status_change();
   EXPECT_EQ(async->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return entered; });
-  }
+  gate.wait_entered();
   // The write is stuck; the same status again is not queued a second time.
   clock_.advance(5s);
   EXPECT_EQ(async->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
@@ -415,11 +408,7 @@ TEST_F(AsyncSummaryTest, AStatusWriteInFlightHoldsUpNoReconcileAndIsNotSentTwice
   }
   EXPECT_THAT(applied, ::testing::UnorderedElementsAre("Secret/myapp-shard-1", "Deployment/myapp-shard-1"));
   EXPECT_EQ(routing_applies, 1u);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    open = true;
-    cv.notify_all();
-  }
+  gate.open();
   async->wait_for_summaries();
   // The held status went once; what follows (the edited shard rolling) is another.
   std::vector<json> statuses;

@@ -16,9 +16,12 @@
 #include <gtest/gtest.h>
 
 #include "runtime/fake_clock.h"
+#include "runtime/gate.h"
 
 namespace runtime {
 namespace {
+
+using runtime_test::Gate;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -86,33 +89,6 @@ Runnable noting(Journal& journal, const std::string& name, bool leader_gated = f
   };
   return r;
 }
-
-// A latch a test opens by hand.
-class Gate {
- public:
-  void open() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      open_ = true;
-    }
-    cv_.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return open_; });
-  }
-
-  // Opens the gate when a test returns early, before its Background joins.
-  struct OpenOnExit {
-    Gate& gate;
-    ~OpenOnExit() { gate.open(); }
-  };
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
 
 // Runs `manager` on a thread. If a test's assertion returns early, the
 // destructor stops the manager rather than wait for a stop never asked for.
