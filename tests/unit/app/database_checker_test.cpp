@@ -129,10 +129,13 @@ TEST_F(DatabaseCheckerTest, RunChecksNewTargetsAtOnceAndStops) {
 // Records each statement it runs, first word of the SQL.
 class SlotSession : public postgres::Session {
  public:
-  SlotSession(bool active, std::vector<std::string>& log) : active_(active), log_(log) {}
+  SlotSession(bool active, std::vector<std::string>& log, std::mutex& mu) : active_(active), log_(log), mu_(mu) {}
   base::Expected<std::vector<postgres::Row>, postgres::Failure> query(const std::string& sql,
                                                                       const std::vector<std::string>& params) override {
-    log_.push_back(sql.substr(0, sql.find(' ', 7)) + (params.empty() ? "" : " " + params[0]));
+    {
+      std::lock_guard<std::mutex> lock(mu_);  // sessions run on the checker's threads
+      log_.push_back(sql.substr(0, sql.find(' ', 7)) + (params.empty() ? "" : " " + params[0]));
+    }
     if (sql.find("pg_drop_replication_slot") != std::string::npos)
       return active_ ? std::vector<postgres::Row>{} : std::vector<postgres::Row>{{std::string()}};
     if (sql.rfind("SELECT 1", 0) == 0) return std::vector<postgres::Row>{{std::string("1")}};
@@ -141,6 +144,7 @@ class SlotSession : public postgres::Session {
   }
   bool active_;
   std::vector<std::string>& log_;
+  std::mutex& mu_;
 };
 
 class SlotConnector : public postgres::Connector {
@@ -150,7 +154,7 @@ class SlotConnector : public postgres::Connector {
     std::lock_guard<std::mutex> lock(mu);
     log.push_back("connect " + settings.host + "/" + settings.dbname);
     if (settings.host == "down") return postgres::Failure{postgres::FailureKind::Unreachable, "connection refused", ""};
-    return std::unique_ptr<postgres::Session>(new SlotSession(settings.host == "held", log));
+    return std::unique_ptr<postgres::Session>(new SlotSession(settings.host == "held", log, mu));
   }
   std::mutex mu;
   std::vector<std::string> log;
