@@ -400,6 +400,7 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     if (options_.database_checker) options_.database_checker->forget(key);
     settle_.forget(key);
     summary_writes_.forget(key);
+    (void)take_summary_error(key);
     std::lock_guard<std::mutex> lock(memos_mu_);
     memos_.erase(key);
     return runtime::ReconcileResult::done();  // deleted: children go by GC
