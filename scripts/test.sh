@@ -168,6 +168,11 @@ main() {
     run_gtest "unit-$layer" "$timeout_unit" "build/bin/unit_$layer"
     run_gtest "unit-$layer-asan" "$timeout_unit" "build-asan/bin/unit_$layer"
   done
+  # A data race fails the run (TSan's exit status after the tests passed).
+  for layer in runtime app; do
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp \
+      run_gtest "unit-$layer-tsan" "$timeout_unit" "build-tsan/bin/unit_$layer"
+  done
 
   if ! $unit_only; then
     trap 'tests/cluster/cluster down >/dev/null 2>&1 || true; tests/postgres/postgres down >/dev/null 2>&1 || true' EXIT
