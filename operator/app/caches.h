@@ -105,8 +105,8 @@ struct Caches {
 // What the caches keep of each child, at ingest: its metadata (identity,
 // the electric-operator.dev/shard-set and /shard labels, owners), the
 // owned_fields_digest of what the operator applied (app/drift.h), and its
-// kind's facts. No copy of the fields themselves: a Deployment costs a few
-// hundred bytes, not tens of kilobytes.
+// kind's facts. No copy of the fields themselves: a Deployment costs about
+// 2 KB of heap, not the ~23 KB of its parsed JSON.
 struct CachedChild : runtime::Cached {
   std::string owned_digest;
 };
