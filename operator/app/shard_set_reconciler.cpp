@@ -346,20 +346,28 @@ runtime::ReconcileResult ShardSetReconciler::reconcile_deletion(const std::strin
 runtime::Duration ShardSetReconciler::hand_over_summary(const std::string& key, const runtime::ObjectReference& set_ref,
                                                         const std::vector<const json*>& applies,
                                                         std::optional<json> status) {
-  std::vector<json> bodies;
-  std::vector<std::string> texts;
-  for (const json* body : applies) {
-    bodies.push_back(*body);
-    texts.push_back(body->dump());
+  // Named by a digest of what it writes, computed only when it is needed:
+  // most reconciles of a rolling set are held by the settle window with
+  // nothing in flight, and the digest reads the whole status.
+  auto digest = [&] {
+    std::vector<std::string> texts;
+    for (const json* body : applies) texts.push_back(body->dump());
+    texts.push_back(status ? status->dump() : std::string());
+    return electric::sha256_hex_of_parts({texts.begin(), texts.end()});
+  };
+  std::optional<std::string> token;
+  if (summary_writes_.busy(key)) {
+    token = digest();
+    // On its way already: the cache shows the old summary until it lands.
+    if (summary_writes_.holds(key, *token)) return runtime::Duration::zero();
   }
-  texts.push_back(status ? status->dump() : std::string());
-  std::string token = electric::sha256_hex_of_parts({texts.begin(), texts.end()});
-  // On its way already: the cache shows the old summary until it lands.
-  if (summary_writes_.holds(key, token)) return runtime::Duration::zero();
   const runtime::Duration wait = settle_.admit(key);
   if (wait > runtime::Duration::zero()) return wait;
+  if (!token) token = digest();
+  std::vector<json> bodies;
+  for (const json* body : applies) bodies.push_back(*body);
   const std::optional<LogFields> log_fields = current_log_fields();
-  summary_writes_.submit(key, std::move(token), [this, key, set_ref, log_fields, bodies = std::move(bodies),
+  summary_writes_.submit(key, std::move(*token), [this, key, set_ref, log_fields, bodies = std::move(bodies),
                                                  status = std::move(status)] {
     std::optional<LogContext> context;
     if (log_fields) context.emplace(*log_fields);  // the writer thread logs as the reconcile did

@@ -39,6 +39,12 @@ bool LatestPerKey::holds(const std::string& key, const std::string& token) const
   return (slot.queued && slot.queued_token == token) || (slot.running && slot.running_token == token);
 }
 
+bool LatestPerKey::busy(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = slots_.find(key);
+  return it != slots_.end() && (it->second.queued || it->second.running);
+}
+
 void LatestPerKey::forget(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = slots_.find(key);

@@ -37,6 +37,8 @@ class LatestPerKey {
   void submit(const std::string& key, std::string token, Task task);
   // True while a task of `key` submitted with `token` is queued or running.
   bool holds(const std::string& key, const std::string& token) const;
+  // True while any task of `key` is queued or running.
+  bool busy(const std::string& key) const;
   // Drops `key`'s queued task (a running one finishes).
   void forget(const std::string& key);
   // Drops every queued task.

@@ -50,10 +50,13 @@ TEST(LatestPerKey, ANewerTaskReplacesTheWaitingOneAndRunsAfterTheRunningOne) {
   EXPECT_TRUE(work.holds("a", "v1")) << "running";
   EXPECT_FALSE(work.holds("a", "v2")) << "replaced before it ran";
   EXPECT_TRUE(work.holds("a", "v3")) << "queued";
+  EXPECT_TRUE(work.busy("a"));
+  EXPECT_FALSE(work.busy("b"));
   gate.open();
   work.wait_idle();
   EXPECT_THAT(log.lines(), ElementsAre("a:v1", "a:v3"));
   EXPECT_FALSE(work.holds("a", "v3")) << "done: nothing held";
+  EXPECT_FALSE(work.busy("a"));
 }
 
 TEST(LatestPerKey, KeysRunSideBySide) {
