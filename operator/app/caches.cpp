@@ -1,6 +1,7 @@
 #include "app/caches.h"
 
 #include "app/drift.h"
+#include "app/keyed_lists.h"
 #include "base/json_pointer.h"
 #include "electric/constants.h"
 #include "electric/live_facts.h"
@@ -75,7 +76,9 @@ template <class T>
 std::shared_ptr<T> child_projection(const json& object) {
   auto out = std::make_shared<T>();
   out->meta = runtime::object_meta(object, child_label_keys());
-  out->owned_digest = owned_fields_digest(applied_fields(object, electric::kFieldManager));
+  const json owned = applied_fields(object, electric::kFieldManager);
+  out->owned_digest = owned_fields_digest(owned);
+  out->foreign_list_entries = has_foreign_entries(object, owned);
   return out;
 }
 

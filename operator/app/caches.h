@@ -109,6 +109,9 @@ struct Caches {
 // 2 KB of heap, not the ~23 KB of its parsed JSON.
 struct CachedChild : runtime::Cached {
   std::string owned_digest;
+  // A keyed list the operator writes holds another manager's entry
+  // (app/keyed_lists.h): the next apply reads the object first.
+  bool foreign_list_entries = false;
 };
 struct CachedDeployment : CachedChild {
   electric::DeploymentFacts facts;

@@ -127,14 +127,69 @@ std::optional<std::string> ShardSetReconciler::apply_child(const std::string& ns
                                                            const runtime::ObjectReference& set_ref) {
   const std::string kind = desired.value("kind", "");
   const std::string child_name = desired["metadata"].value("name", "");
-  auto applied = client_.apply(*child_resource(kind), ns, child_name, desired);
-  if (applied.ok()) {
-    learn_normal_form(desired, applied.value());
-    return std::nullopt;
+  const kube::Resource& resource = *child_resource(kind);
+  auto failed = [&](const kube::Error& error) {
+    events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed", kind + " " + child_name + ": " + error.message);
+    return "apply " + kind + " " + child_name + ": " + error.describe();
+  };
+  bool looked = false;
+  std::vector<DisplacedEntry> after_apply;
+  auto look = [&] {
+    looked = true;
+    return remove_displaced_entries(resource, ns, desired, set_ref, after_apply);
+  };
+  const auto* cached = runtime::as<CachedChild>(inputs_.child(kind, ns, child_name));
+  if (cached && cached->foreign_list_entries) {
+    auto removed = look();
+    if (!removed.ok()) return failed(removed.error());
   }
-  events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed", kind + " " + child_name + ": " +
-                                                                          applied.error().message);
-  return "apply " + kind + " " + child_name + ": " + applied.error().describe();
+  auto applied = client_.apply(resource, ns, child_name, desired);
+  // Refused, perhaps for an entry the cache has not shown yet: one look, so
+  // a refusal for another reason is not retried in a loop.
+  if (!applied.ok() && applied.error().is_invalid() && !looked) {
+    auto removed = look();
+    if (removed.ok() && removed.value() > 0) applied = client_.apply(resource, ns, child_name, desired);
+  }
+  if (!applied.ok()) return failed(applied.error());
+  learn_normal_form(desired, applied.value());
+  if (!after_apply.empty()) {
+    auto removed = remove_entries(resource, desired, applied.value(), relocated(after_apply, applied.value()), set_ref);
+    if (!removed.ok()) return failed(removed.error());
+  }
+  return std::nullopt;
+}
+
+kube::Result<size_t> ShardSetReconciler::remove_displaced_entries(const kube::Resource& resource,
+                                                                  const std::string& ns, const json& desired,
+                                                                  const runtime::ObjectReference& set_ref,
+                                                                  std::vector<DisplacedEntry>& after_apply) {
+  auto live = client_.get(resource, ns, desired["metadata"].value("name", ""));
+  if (!live.ok()) return live.error().is_not_found() ? kube::Result<size_t>(size_t{0}) : live.error();
+  std::vector<DisplacedEntry> displaced = displaced_entries(desired, live.value());
+  auto removed = remove_entries(resource, desired, live.value(), displaced, set_ref);
+  // Invalid without the apply (a renamed volume that its mount, renamed
+  // too, still names): the apply makes it removable.
+  if (!removed.ok() && removed.error().is_invalid()) {
+    after_apply = std::move(displaced);
+    return size_t{0};
+  }
+  return removed;
+}
+
+kube::Result<size_t> ShardSetReconciler::remove_entries(const kube::Resource& resource, const json& desired,
+                                                        const json& live, const std::vector<DisplacedEntry>& entries,
+                                                        const runtime::ObjectReference& set_ref) {
+  if (entries.empty()) return size_t{0};
+  const std::string ns = live["metadata"].value("namespace", "");
+  const std::string child_name = live["metadata"].value("name", "");
+  auto patched = client_.json_patch(resource, ns, child_name, removal_patch(entries, desired, live));
+  if (!patched.ok()) return patched.error();
+  for (const DisplacedEntry& entry : entries) {
+    const std::string what = resource.kind + " " + child_name + " " + describe(entry);
+    spdlog::info("removed another manager's entry of {}", what);
+    events_.record(set_ref, runtime::EventType::Normal, "ForeignEntryRemoved", what);
+  }
+  return entries.size();
 }
 
 int ShardSetReconciler::apply_children(const std::string& ns, const std::vector<const json*>& bodies,

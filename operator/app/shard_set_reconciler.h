@@ -13,8 +13,10 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "app/database_checker.h"
+#include "app/keyed_lists.h"
 #include "app/reconcile_inputs.h"
 #include "app/settle_window.h"
 #include "electric/reconcile_plan.h"
@@ -85,8 +87,20 @@ class ShardSetReconciler {
   // Does the cache hold `desired`'s child as applied (or is it no kind we write)?
   bool cached_as_applied(const std::string& ns, const nlohmann::json& desired) const;
   // Server-side applies `desired`; a failure is returned and goes to an Event.
+  // Entries of other managers that apply cannot undo are removed first when
+  // the cache saw foreign entries, or after an apply refused as invalid.
   std::optional<std::string> apply_child(const std::string& ns, const nlohmann::json& desired,
                                          const runtime::ObjectReference& set_ref);
+  // Reads the live child and removes its displaced entries (app/keyed_lists.h);
+  // how many. Those the API server will not let go before the apply (a
+  // renamed volume that a mount still names) are left in `after_apply`.
+  kube::Result<size_t> remove_displaced_entries(const kube::Resource& resource, const std::string& ns,
+                                                const nlohmann::json& desired, const runtime::ObjectReference& set_ref,
+                                                std::vector<DisplacedEntry>& after_apply);
+  // Removes `entries` from `live` in one patch, with an Event naming each.
+  kube::Result<size_t> remove_entries(const kube::Resource& resource, const nlohmann::json& desired,
+                                      const nlohmann::json& live, const std::vector<DisplacedEntry>& entries,
+                                      const runtime::ObjectReference& set_ref);
   // Applies `bodies` (in plan order) kind after kind, what a pod mounts
   // before its Deployment, up to apply_concurrency at once; failures go to
   // `errors`. The writes made.

@@ -10,6 +10,7 @@ namespace {
 constexpr const char* kJson = "application/json";
 constexpr const char* kApplyPatch = "application/apply-patch+yaml";
 constexpr const char* kMergePatch = "application/merge-patch+json";
+constexpr const char* kJsonPatch = "application/json-patch+json";
 // The API server's content negotiation for metadata-only reads (since 1.15).
 // No fallback to plain JSON: a server that cannot answer with metadata only
 // should fail the call (406) rather than send whole objects.
@@ -295,6 +296,15 @@ Result<json> Client::merge_patch(const Resource& r, const std::string& ns,
   HttpRequest request =
       make_request("PATCH", object_path(r, ns, name, subresource) + query.str());
   set_body(request, kMergePatch, patch);
+  return object_or_error(send_with_retry(std::move(request)));
+}
+
+Result<json> Client::json_patch(const Resource& r, const std::string& ns, const std::string& name,
+                                const json& operations) {
+  Query query;
+  query.add("fieldManager", field_manager_);
+  HttpRequest request = make_request("PATCH", object_path(r, ns, name, {}) + query.str());
+  set_body(request, kJsonPatch, operations);
   return object_or_error(send_with_retry(std::move(request)));
 }
 

@@ -100,6 +100,9 @@ class ObjectWriter {
                              const json& body, bool force = true, const std::string& subresource = {}) = 0;
   virtual Result<json> merge_patch(const Resource& r, const std::string& ns, const std::string& name,
                                    const json& patch, const std::string& subresource = {}) = 0;
+  // JSON patch (RFC 6902): removes what the other two cannot name.
+  virtual Result<json> json_patch(const Resource& r, const std::string& ns, const std::string& name,
+                                  const json& operations) = 0;
   virtual Done remove(const Resource& r, const std::string& ns, const std::string& name,
                       const DeleteOptions& options = {}) = 0;
 };
@@ -137,6 +140,9 @@ class Client final : public ObjectWriter {
   Result<json> merge_patch(const Resource& r, const std::string& ns,
                            const std::string& name, const json& patch,
                            const std::string& subresource = {}) override;
+  // JSON patch (RFC 6902): a list of operations; a failed "test" refuses all.
+  Result<json> json_patch(const Resource& r, const std::string& ns, const std::string& name,
+                          const json& operations) override;
   // PUT; used for the status subresource when replacing whole status.
   Result<json> replace(const Resource& r, const std::string& ns, const std::string& name,
                        const json& body, const std::string& subresource = {});

@@ -74,6 +74,7 @@ class FakeInputs final : public ReconcileInputs {
     }
     std::shared_ptr<CachedChild> projected = project_child_of_kind(kind, body);
     projected->owned_digest = applied_digest;
+    projected->foreign_list_entries = false;  // ours alone, as applied
     objects[key_of(kind, ns, name)] = projected;
   }
   // The cached child KIND/ns/name, to change in a copy and put back.
@@ -110,11 +111,19 @@ class FakeWriter final : public kube::ObjectWriter {
     record({"create", r.kind, ns, body["metadata"].value("name", ""), body, ""});
     return on_create(body);
   }
+  // Called for an apply before it is recorded (may fail it).
+  std::function<kube::Result<json>(const json&)> on_apply = [](const json& body) { return body; };
   kube::Result<json> apply(const kube::Resource& r, const std::string& ns, const std::string& name, const json& body,
                            bool, const std::string&) override {
     record({"apply", r.kind, ns, name, body, ""});
-    return body;
+    return on_apply(body);
   }
+  kube::Result<json> json_patch(const kube::Resource& r, const std::string& ns, const std::string& name,
+                                const json& operations) override {
+    record({"json-patch", r.kind, ns, name, operations, ""});
+    return on_json_patch(operations);
+  }
+  std::function<kube::Result<json>(const json&)> on_json_patch = [](const json&) { return json::object(); };
   // Called for a status write before it is recorded (may block or fail it).
   std::function<kube::Result<json>(const json&)> on_status = [](const json& patch) { return patch; };
   kube::Result<json> merge_patch(const kube::Resource& r, const std::string& ns, const std::string& name,
@@ -146,7 +155,13 @@ class FakeWriter final : public kube::ObjectWriter {
 
 class NullSink final : public runtime::EventSink {
  public:
-  kube::Result<json> create(const std::string&, const json& event) override { return event; }
+  std::vector<json> created;  // the Events, as created
+  std::mutex mu;
+  kube::Result<json> create(const std::string&, const json& event) override {
+    std::lock_guard<std::mutex> lock(mu);
+    created.push_back(event);
+    return event;
+  }
   kube::Result<json> patch(const std::string&, const std::string&, const json& patch) override { return patch; }
 };
 
@@ -250,6 +265,135 @@ TEST_F(ReconcilerTest, AChildWhoseOwnedFieldsChangedIsAppliedAgainAndOnlyIt) {
   EXPECT_EQ(calls[0].verb, "apply");
   EXPECT_EQ(calls[0].kind, "Service");
   EXPECT_EQ(calls[0].name, "myapp-shard-1");
+}
+
+// The Service myapp-shard-1 as the API server holds it after another manager
+// moved the operator's port: `ports` in place of the operator's.
+json live_service(const json& ports) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata", {{"name", "myapp-shard-1"}, {"namespace", "prod"}}},
+          {"spec", {{"type", "ClusterIP"}, {"ports", ports}}}};
+}
+
+class KeyedListDriftTest : public ReconcilerTest {
+ protected:
+  // Service myapp-shard-1 drifted; `foreign` is what its ingest saw.
+  void drift_service(bool foreign) {
+    converge();
+    auto drifted = inputs_.copy_of<CachedChild>("Service/prod/myapp-shard-1");
+    drifted->owned_digest = owned_fields_digest(json{{"spec", {{"type", "ClusterIP"}}}});
+    drifted->foreign_list_entries = foreign;
+    inputs_.objects["Service/prod/myapp-shard-1"] = drifted;
+    clock_.advance(5s);
+  }
+  std::vector<std::string> verbs_on_service(const std::vector<Call>& calls) {
+    std::vector<std::string> out;
+    for (const Call& c : calls)
+      if (c.kind == "Service") out.push_back(c.verb);
+    return out;
+  }
+  std::vector<std::string> event_reasons() {
+    std::lock_guard<std::mutex> lock(sink_.mu);
+    std::vector<std::string> out;
+    for (const json& e : sink_.created) out.push_back(e.value("reason", ""));
+    return out;
+  }
+  const json kMovedPort = json::parse(R"([{"name":"http","port":4000,"targetPort":"http","protocol":"TCP"}])");
+};
+
+TEST_F(KeyedListDriftTest, AnotherManagersPortNamedLikeOursIsRemovedBeforeTheApply) {
+  drift_service(true);
+  writer_.on_get = [&](const std::string&) -> kube::Result<json> { return live_service(kMovedPort); };
+  EXPECT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  auto calls = writer_.take();
+  EXPECT_THAT(verbs_on_service(calls), ::testing::ElementsAre("get", "json-patch", "apply"));
+  for (const Call& c : calls) {
+    if (c.verb != "json-patch") continue;
+    ASSERT_EQ(c.body.size(), 3u) << c.body.dump();
+    EXPECT_EQ(c.body[0], json::parse(R"({"op":"test","path":"/spec/ports/0","value":
+        {"name":"http","port":4000,"targetPort":"http","protocol":"TCP"}})"));
+    EXPECT_EQ(c.body[1], json::parse(R"({"op":"remove","path":"/spec/ports/0"})"));
+    EXPECT_EQ(c.body[2]["op"], "add") << "a Service without ports is refused: ours in the same patch";
+  }
+  EXPECT_THAT(event_reasons(), ::testing::Contains("ForeignEntryRemoved"));
+}
+
+TEST_F(KeyedListDriftTest, AnotherManagersOwnPortIsLeftAlone) {
+  drift_service(true);
+  writer_.on_get = [&](const std::string&) -> kube::Result<json> {
+    return live_service(json::parse(R"([{"name":"debug","port":9000,"targetPort":9000,"protocol":"TCP"}])"));
+  };
+  EXPECT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  EXPECT_THAT(verbs_on_service(writer_.take()), ::testing::ElementsAre("get", "apply"));
+}
+
+TEST_F(KeyedListDriftTest, AnApplyRefusedAsInvalidLooksOnceAndAppliesAgainAfterTheRemoval) {
+  drift_service(false);  // the cache has not shown the foreign entry yet
+  int refusals = 0;
+  writer_.on_apply = [&](const json& body) -> kube::Result<json> {
+    if (body.value("kind", "") == "Service" && refusals++ == 0)
+      return kube::Error(422, "Invalid", "spec.ports[1].name: Duplicate value: \"http\"");
+    return body;
+  };
+  writer_.on_get = [&](const std::string&) -> kube::Result<json> { return live_service(kMovedPort); };
+  EXPECT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  EXPECT_THAT(verbs_on_service(writer_.take()), ::testing::ElementsAre("apply", "get", "json-patch", "apply"));
+  EXPECT_THAT(event_reasons(), ::testing::Not(::testing::Contains("ApplyFailed")));
+}
+
+TEST_F(KeyedListDriftTest, AnInvalidApplyWithNothingToRemoveIsReportedAndNotRetried) {
+  drift_service(false);
+  writer_.on_apply = [&](const json& body) -> kube::Result<json> {
+    if (body.value("kind", "") == "Service") return kube::Error(422, "Invalid", "spec.type: Unsupported value");
+    return body;
+  };
+  writer_.on_get = [&](const std::string&) -> kube::Result<json> { return live_service(json::array()); };
+  const auto result = reconciler_->reconcile("prod/myapp");
+  EXPECT_EQ(result.kind, runtime::ReconcileResult::Kind::Error);
+  EXPECT_THAT(verbs_on_service(writer_.take()), ::testing::ElementsAre("apply", "get"));
+  EXPECT_THAT(event_reasons(), ::testing::Contains("ApplyFailed"));
+}
+
+// A renamed volume that its mount, renamed too, still names: removing it
+// alone is refused, and is done once the apply has renamed the mount back.
+TEST_F(KeyedListDriftTest, AnEntryTheServerKeepsUntilTheApplyIsRemovedAfterIt) {
+  drift_service(true);
+  writer_.on_get = [&](const std::string&) -> kube::Result<json> { return live_service(kMovedPort); };
+  int patches = 0;
+  writer_.on_json_patch = [&](const json&) -> kube::Result<json> {
+    if (patches++ == 0) return kube::Error(422, "Invalid", "spec.template.spec.containers[0].volumeMounts[0].name: Not found");
+    return json::object();
+  };
+  writer_.on_apply = [&](const json& body) -> kube::Result<json> {
+    if (body.value("kind", "") != "Service") return body;
+    json ours = body["spec"]["ports"];
+    json live = live_service(ours);
+    live["spec"]["ports"].insert(live["spec"]["ports"].begin(), kMovedPort[0]);
+    live["spec"]["ports"].insert(live["spec"]["ports"].begin(), json{{"name", "debug"}, {"port", 9000}});
+    return live;
+  };
+  EXPECT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Done);
+  auto calls = writer_.take();
+  EXPECT_THAT(verbs_on_service(calls), ::testing::ElementsAre("get", "json-patch", "apply", "json-patch"));
+  const Call& after = calls.back();
+  ASSERT_EQ(after.verb, "json-patch");
+  EXPECT_EQ(after.body, json::parse(R"([{"op":"test","path":"/spec/ports/1","value":
+      {"name":"http","port":4000,"targetPort":"http","protocol":"TCP"}},{"op":"remove","path":"/spec/ports/1"}])"))
+      << "found again where the apply left it";
+  EXPECT_THAT(event_reasons(), ::testing::Not(::testing::Contains("ApplyFailed")));
+}
+
+TEST_F(KeyedListDriftTest, AChildThatIsRefusedHoldsBackNeitherTheOtherChildrenNorTheStatus) {
+  writer_.on_apply = [&](const json& body) -> kube::Result<json> {
+    if (body.value("kind", "") == "Service" && body["metadata"].value("name", "") == "myapp-shard-1")
+      return kube::Error(422, "Invalid", "spec.ports[1].name: Duplicate value: \"http\"");
+    return body;
+  };
+  EXPECT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Error);
+  auto calls = writer_.take();
+  EXPECT_EQ(FakeWriter::count(calls, "apply"), 13u) << "every child, the refused one once";
+  EXPECT_EQ(FakeWriter::count(calls, "status"), 1u);
 }
 
 TEST_F(ReconcilerTest, AnEditedSourceSecretAppliesOnlyItsShardsSecretAndDeployment) {
