@@ -6,19 +6,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/text.h"
+
 namespace runtime {
 namespace {
 
 const char* type_name(EventType type) { return type == EventType::Warning ? "Warning" : "Normal"; }
 
 // Cuts at most `max_bytes` without splitting a UTF-8 sequence.
-std::string truncate_utf8(const std::string& text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut);
-}
-
 std::string event_namespace(const ObjectReference& object) {
   return object.ns.empty() ? std::string("default") : object.ns;
 }
@@ -37,7 +32,7 @@ void EventRecorder::record(const ObjectReference& object, EventType type,
   try {
     const TimePoint now = clock_.now();
     const WallTimePoint wall = wall_now_();
-    std::string text = truncate_utf8(message, options_.max_message_bytes);
+    std::string text = base::truncate_utf8(message, options_.max_message_bytes);
     // '\0' cannot occur in Kubernetes names, so the parts cannot run together.
     std::string key = object.ns + '\0' + object.kind + '\0' + object.name + '\0' + object.uid +
                       '\0' + type_name(type) + '\0' + reason + '\0' + text;
