@@ -195,7 +195,8 @@ Result<HttpResponse> Client::send_with_retry(HttpRequest request) {
     std::optional<std::chrono::seconds> retry_after;
     if (answer.ok()) {
       const HttpResponse& response = answer.value();
-      const bool retryable = response.status == 429 || response.status >= 500;
+      const bool retryable = (response.status == 429 || response.status >= 500) &&
+                             !error_from_response(response).is_typed_patch_refusal();
       if (!retryable || attempt >= attempts) return answer;
       retry_after = parse_retry_after(response);
     } else {

@@ -44,10 +44,22 @@ struct Error {
   bool is_gone() const { return http_code == 410; }
   bool is_forbidden() const { return http_code == 403; }
   bool is_invalid() const { return http_code == 422; }
+  // Server-side apply answers 500 for a body that does not fit the schema
+  // ("failed to create typed patch object ...: field not declared in
+  // schema"; kubernetes/kubernetes#139253, 400 once that is fixed).
+  bool is_typed_patch_refusal() const {
+    return http_code == 500 && message.rfind(kTypedPatchRefusal, 0) == 0;
+  }
+  // The API server refused the body itself (it is invalid, forbidden, over
+  // a quota): sending it again gets the same answer.
+  bool is_refusal() const {
+    return http_code == 400 || http_code == 403 || http_code == 422 || is_typed_patch_refusal();
+  }
   // Worth retrying with backoff: no answer at all, throttled, or a server error.
   bool is_retryable() const {
-    return http_code == 0 || http_code == 429 || http_code >= 500;
+    return http_code == 0 || http_code == 429 || (http_code >= 500 && !is_typed_patch_refusal());
   }
+  static constexpr const char* kTypedPatchRefusal = "failed to create typed patch object";
   // "403 Forbidden: configmaps is forbidden: ..." for logs and conditions.
   std::string describe() const;
 };

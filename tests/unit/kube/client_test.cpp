@@ -302,6 +302,21 @@ TEST_F(ClientTest, RetriesServerErrorsWithExponentialBackoff) {
   EXPECT_THAT(sleeps, ElementsAre(milliseconds(100), milliseconds(200), milliseconds(400)));
 }
 
+// Server-side apply's 500 for a body the schema refuses gets the same
+// answer every time (kubernetes/kubernetes#139253): no retry.
+TEST_F(ClientTest, AnApplyTheSchemaRefusesIsARefusalNotRetried) {
+  fake->respond_json(500, status_body(500, "", "failed to create typed patch object (prod/x; apps/v1, Kind=Deployment): "
+                                                ".spec.template.spec.affinity.n: field not declared in schema"));
+  auto got = client.apply(kConfigMaps, "prod", "x", json::object());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(fake->requests().size(), 1u);
+  EXPECT_TRUE(sleeps.empty());
+  EXPECT_TRUE(got.error().is_refusal());
+  EXPECT_FALSE(got.error().is_retryable());
+  EXPECT_FALSE(Error(500, "InternalError", "etcd timeout").is_refusal());
+  EXPECT_TRUE(Error(403, "Forbidden", "exceeded quota").is_refusal());
+}
+
 TEST_F(ClientTest, GivesUpAfterMaxAttemptsWithTheLastError) {
   RetryPolicy policy;
   policy.max_attempts = 3;
