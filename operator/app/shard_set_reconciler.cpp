@@ -10,6 +10,7 @@
 #include "app/drift.h"
 #include "app/logging.h"
 #include "base/json_pointer.h"
+#include "base/text.h"
 #include "electric/constants.h"
 #include "electric/database_url.h"
 #include "electric/digest.h"
@@ -33,6 +34,9 @@ constexpr auto kReferencesNotReadyRetry = std::chrono::milliseconds(200);
 // How soon a reconcile whose finalizer patch met a newer set (the cache
 // lags its own writes) tries again.
 constexpr auto kStaleSetRetry = std::chrono::milliseconds(200);
+// Of an API server's refusal in a shard's status (an aggregate of field
+// errors can run to kilobytes; the Event has the whole).
+constexpr size_t kMaxRefusalMessage = 1024;
 
 std::string text_at(const json& obj, const json::json_pointer& ptr) {
   return obj.contains(ptr) && obj[ptr].is_string() ? obj[ptr].get<std::string>() : std::string();
@@ -123,14 +127,16 @@ bool ShardSetReconciler::cached_as_applied(const std::string& ns, const json& de
                         inputs_.child(desired.value("kind", ""), ns, desired["metadata"].value("name", "")));
 }
 
-std::optional<std::string> ShardSetReconciler::apply_child(const std::string& ns, const json& desired,
-                                                           const runtime::ObjectReference& set_ref) {
+std::optional<ShardSetReconciler::ChildFailure> ShardSetReconciler::apply_child(
+    const std::string& ns, const json& desired, const runtime::ObjectReference& set_ref) {
   const std::string kind = desired.value("kind", "");
   const std::string child_name = desired["metadata"].value("name", "");
   const kube::Resource& resource = *child_resource(kind);
   auto failed = [&](const kube::Error& error) {
-    events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed", kind + " " + child_name + ": " + error.message);
-    return "apply " + kind + " " + child_name + ": " + error.describe();
+    const std::string message = kind + " " + child_name + ": " + error.message;
+    events_.record(set_ref, runtime::EventType::Warning, "ApplyFailed", message);
+    return ChildFailure{"apply " + kind + " " + child_name + ": " + error.describe(), error.is_refusal(),
+                        base::truncate_utf8(message, kMaxRefusalMessage)};
   };
   bool looked = false;
   std::vector<DisplacedEntry> after_apply;
@@ -193,7 +199,8 @@ kube::Result<size_t> ShardSetReconciler::remove_entries(const kube::Resource& re
 }
 
 int ShardSetReconciler::apply_children(const std::string& ns, const std::vector<const json*>& bodies,
-                                       const runtime::ObjectReference& set_ref, std::vector<std::string>& errors) {
+                                       const runtime::ObjectReference& set_ref, std::vector<std::string>& errors,
+                                       std::map<std::string, std::string>* refused) {
   const std::optional<LogFields> log_fields = current_log_fields();
   std::mutex errors_mu;
   for (size_t begin = 0, end = 0; begin < bodies.size(); begin = end) {
@@ -202,10 +209,13 @@ int ShardSetReconciler::apply_children(const std::string& ns, const std::vector<
     runtime::parallel_for(end - begin, options_.apply_concurrency, [&](size_t i) {
       std::optional<LogContext> context;
       if (log_fields) context.emplace(*log_fields);  // a helper thread logs as the reconcile does
-      if (auto error = apply_child(ns, *bodies[begin + i], set_ref)) {
-        std::lock_guard<std::mutex> lock(errors_mu);
-        errors.push_back(std::move(*error));
-      }
+      auto failure = apply_child(ns, *bodies[begin + i], set_ref);
+      if (!failure) return;
+      const std::string shard =
+          text_at(*bodies[begin + i], json::json_pointer("/metadata/labels/" + base::pointer_token(kShardLabel)));
+      std::lock_guard<std::mutex> lock(errors_mu);
+      errors.push_back(std::move(failure->error));
+      if (refused && failure->refused && !shard.empty()) refused->emplace(shard, std::move(failure->message));
     });
   }
   return static_cast<int>(bodies.size());
@@ -527,7 +537,9 @@ runtime::ReconcileResult ShardSetReconciler::reconcile(const std::string& key) {
     if (cached_as_applied(ns, desired)) continue;
     (desired.value("kind", "") == "ConfigMap" ? summary_applies : child_applies).push_back(&desired);
   }
-  int writes = apply_children(ns, child_applies, set_ref, errors);
+  std::map<std::string, std::string> refused;
+  int writes = apply_children(ns, child_applies, set_ref, errors, &refused);
+  plan.status = electric::with_refused_children(set, plan.shards, refused, plan.status, observed.now);
   writes += remove_children(ns, plan.remove, errors);
   if (options_.database_checker) {
     if (auto error = hand_over_slot_cleanups(key, ns, plan.slot_cleanups, observed.read_secret))

@@ -89,8 +89,13 @@ class ShardSetReconciler {
   // Server-side applies `desired`; a failure is returned and goes to an Event.
   // Entries of other managers that apply cannot undo are removed first when
   // the cache saw foreign entries, or after an apply refused as invalid.
-  std::optional<std::string> apply_child(const std::string& ns, const nlohmann::json& desired,
-                                         const runtime::ObjectReference& set_ref);
+  struct ChildFailure {
+    std::string error;     // for the reconcile's result: "apply KIND NAME: <error>"
+    bool refused = false;  // the body itself was refused (kube::Error::is_refusal), not a passing failure
+    std::string message;   // "KIND NAME: <the API server's message>", for the shard's status
+  };
+  std::optional<ChildFailure> apply_child(const std::string& ns, const nlohmann::json& desired,
+                                          const runtime::ObjectReference& set_ref);
   // Reads the live child and removes its displaced entries (app/keyed_lists.h);
   // how many. Those the API server will not let go before the apply (a
   // renamed volume that a mount still names) are left in `after_apply`.
@@ -103,9 +108,11 @@ class ShardSetReconciler {
                                       const runtime::ObjectReference& set_ref);
   // Applies `bodies` (in plan order) kind after kind, what a pod mounts
   // before its Deployment, up to apply_concurrency at once; failures go to
-  // `errors`. The writes made.
+  // `errors`, and the refusals of a shard's children to `refused` (shard ->
+  // message) when given. The writes made.
   int apply_children(const std::string& ns, const std::vector<const nlohmann::json*>& bodies,
-                     const runtime::ObjectReference& set_ref, std::vector<std::string>& errors);
+                     const runtime::ObjectReference& set_ref, std::vector<std::string>& errors,
+                     std::map<std::string, std::string>* refused = nullptr);
   // Does the cached `live` child (null: none) carry the owned-fields digest `digest`?
   bool carries_digest(const std::string& digest, const runtime::Projection& live) const;
   // The set's RenderMemo, made on first use.

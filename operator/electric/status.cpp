@@ -96,6 +96,7 @@ bool ShardStatus::failing() const {
          reason == kReasonReplicationStreamConflict || reason == kReasonStreamIDChangeNotSupported ||
          reason == kReasonStorageShrinkNotSupported || reason == kReasonProgressDeadlineExceeded ||
          reason == kReasonPodSecurityViolation || reason == kReasonPodCreationFailed ||
+         reason == kReasonRejectedByAPIServer ||
          reason == kReasonDatabaseUnreachable || reason == kReasonAuthenticationFailed ||
          reason == kReasonWalLevelNotLogical || reason == kReasonMissingReplicationPrivilege ||
          reason == kReasonNoFreeReplicationSlots || reason == kReasonWALRetentionHigh;
@@ -346,19 +347,56 @@ std::vector<Condition> conditions_from_json(const json& status) {
   return out;
 }
 
+namespace {
+
+json shards_to_json(const std::vector<ShardStatus>& shards) {
+  json out = json::array();
+  for (const auto& s : shards)
+    out.push_back({{"name", s.name},
+                   {"phase", to_string(s.phase)},
+                   {"ready", s.ready},
+                   {"reason", s.reason},
+                   {"message", s.message},
+                   {"instanceID", s.instance_id},
+                   {"replicationStreamID", s.replication_stream_id},
+                   {"url", s.url}});
+  return out;
+}
+
+json conditions_to_json(const std::vector<Condition>& conditions) {
+  json out = json::array();
+  for (const auto& c : conditions) out.push_back(condition_to_json(c));
+  return out;
+}
+
+}  // namespace
+
+json with_refused_children(const ShardSet& set, std::vector<ShardStatus>& shards,
+                           const std::map<std::string, std::string>& refused, const json& status,
+                           std::string_view now) {
+  bool changed = false;
+  for (ShardStatus& s : shards) {
+    auto it = refused.find(s.name);
+    if (it == refused.end()) continue;
+    if (!s.ready && (s.reason == kReasonCreating || s.phase == ShardPhase::Pending)) s.phase = ShardPhase::Failed;
+    s.reason = str(kReasonRejectedByAPIServer);
+    s.message = it->second;
+    changed = true;
+  }
+  if (!changed) return status;
+  json out = status;
+  out["shards"] = shards_to_json(shards);
+  out["readyShards"] = std::count_if(shards.begin(), shards.end(), [](const ShardStatus& s) { return s.ready; });
+  // Applies happen only for a valid, unpaused spec: no set-wide errors, no
+  // pending shards.
+  out["conditions"] = conditions_to_json(merge_conditions(conditions_from_json(status),
+                                                          compute_set_conditions(set, shards, {}, {}), now));
+  return out;
+}
+
 json status_to_json(const ShardSetStatus& st) {
-  json conditions = json::array();
-  for (const auto& c : st.conditions) conditions.push_back(condition_to_json(c));
-  json shards = json::array();
-  for (const auto& s : st.shards)
-    shards.push_back({{"name", s.name},
-                      {"phase", to_string(s.phase)},
-                      {"ready", s.ready},
-                      {"reason", s.reason},
-                      {"message", s.message},
-                      {"instanceID", s.instance_id},
-                      {"replicationStreamID", s.replication_stream_id},
-                      {"url", s.url}});
+  json conditions = conditions_to_json(st.conditions);
+  json shards = shards_to_json(st.shards);
   json retained = json::array();
   for (const auto& r : st.retained_volumes)
     retained.push_back({{"shard", r.shard}, {"persistentVolumeClaim", r.persistent_volume_claim}});

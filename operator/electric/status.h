@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,7 @@ inline constexpr std::string_view kReasonStorageShrinkNotSupported = "StorageShr
 inline constexpr std::string_view kReasonPodSecurityViolation = "PodSecurityViolation";
 inline constexpr std::string_view kReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded";
 inline constexpr std::string_view kReasonPodCreationFailed = "PodCreationFailed";
+inline constexpr std::string_view kReasonRejectedByAPIServer = "RejectedByAPIServer";
 inline constexpr std::string_view kReasonPaused = "Paused";
 inline constexpr std::string_view kReasonCreating = "Creating";
 inline constexpr std::string_view kReasonRollingOut = "RollingOut";
@@ -202,6 +204,17 @@ ShardSetStatus compute_status(const ShardSet& set, std::vector<ShardStatus> shar
                               const std::vector<FieldError>& set_wide_errors,
                               const std::vector<std::string>& pending_shards,
                               const nlohmann::json& previous_status, std::string_view now);
+
+// `status` (status_to_json's, for a set whose children were just applied)
+// with the shards of `refused` (shard name -> "Deployment s-shard-0: the API
+// server's message") reported RejectedByAPIServer, and the conditions and
+// counts that follow: input the schema could not catch (a pod field that no
+// Kubernetes accepts), a quota, an admission webhook. A shard not running
+// yet is Failed; a running one keeps its phase (it runs what it had).
+// `shards` is updated alike.
+nlohmann::json with_refused_children(const ShardSet& set, std::vector<ShardStatus>& shards,
+                                     const std::map<std::string, std::string>& refused,
+                                     const nlohmann::json& status, std::string_view now);
 
 // The status subresource body. Every field is always present (arrays may be
 // empty), so equal statuses give equal JSON.

@@ -393,7 +393,26 @@ TEST_F(KeyedListDriftTest, AChildThatIsRefusedHoldsBackNeitherTheOtherChildrenNo
   EXPECT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Error);
   auto calls = writer_.take();
   EXPECT_EQ(FakeWriter::count(calls, "apply"), 13u) << "every child, the refused one once";
-  EXPECT_EQ(FakeWriter::count(calls, "status"), 1u);
+  ASSERT_EQ(FakeWriter::count(calls, "status"), 1u);
+  for (const Call& c : calls) {
+    if (c.verb != "status") continue;
+    const json& shard = c.body["status"]["shards"][1];
+    EXPECT_EQ(shard["reason"], "RejectedByAPIServer") << shard.dump();
+    EXPECT_NE(shard["message"].get<std::string>().find("Service myapp-shard-1: spec.ports[1].name"), std::string::npos);
+    EXPECT_EQ(c.body["status"]["shards"][0]["reason"], "Creating") << "the others as they are";
+  }
+}
+
+// A refusal for a passing reason (the API server unavailable) is retried,
+// not shown as bad input.
+TEST_F(KeyedListDriftTest, AChildThatCouldNotBeWrittenForNowIsNoRefusal) {
+  writer_.on_apply = [&](const json& body) -> kube::Result<json> {
+    if (body.value("kind", "") == "Service") return kube::Error(503, "ServiceUnavailable", "etcd leader changed");
+    return body;
+  };
+  EXPECT_EQ(reconciler_->reconcile("prod/myapp").kind, runtime::ReconcileResult::Kind::Error);
+  for (const Call& c : writer_.take())
+    if (c.verb == "status") EXPECT_EQ(c.body.dump().find("RejectedByAPIServer"), std::string::npos);
 }
 
 TEST_F(ReconcilerTest, AnEditedSourceSecretAppliesOnlyItsShardsSecretAndDeployment) {

@@ -416,6 +416,36 @@ TEST(Status, UnchangedFactsGiveEqualJsonSoNoWrite) {
   EXPECT_TRUE(second["retainedVolumes"].is_array());
 }
 
+TEST(Status, AChildTheAPIServerRefusedIsShownOnItsShard) {
+  ShardSet set = electric_test::sample_set();
+  ShardFacts creating;  // no Deployment yet
+  auto shards = statuses(set, {ready_facts(), ready_facts(), creating});
+  const json before = status_to_json(compute_status(set, shards, {{"9", "myapp-shard-9-data"}}, {}, {}, {}, nullptr,
+                                                    "2024-05-01T12:00:00Z"));
+  EXPECT_EQ(with_refused_children(set, shards, {}, before, "later"), before) << "nothing refused, nothing changed";
+
+  const json after = with_refused_children(
+      set, shards,
+      {{"1", "Service myapp-shard-1: exceeded quota: one-service"},
+       {"2", "Deployment myapp-shard-2: spec.template.spec.affinity: field not declared in schema"}},
+      before, "2024-05-01T12:00:05Z");
+  // A running shard keeps its phase, reported; one not running yet fails.
+  EXPECT_EQ(after["shards"][1]["phase"], "Ready");
+  EXPECT_EQ(after["shards"][1]["reason"], "RejectedByAPIServer");
+  EXPECT_EQ(after["shards"][1]["message"], "Service myapp-shard-1: exceeded quota: one-service");
+  EXPECT_EQ(after["shards"][2]["phase"], "Failed");
+  EXPECT_EQ(shards[2].reason, "RejectedByAPIServer") << "the statuses for metrics, alike";
+  EXPECT_EQ(after["readyShards"], 2);
+  const auto conditions = conditions_from_json(after);
+  ASSERT_EQ(conditions.size(), 4u);
+  EXPECT_EQ(conditions[2].type, "Degraded");
+  EXPECT_EQ(conditions[2].status, "True");
+  EXPECT_NE(conditions[2].message.find("exceeded quota"), std::string::npos);
+  EXPECT_EQ(conditions[2].last_transition_time, "2024-05-01T12:00:05Z");
+  EXPECT_EQ(conditions[0].last_transition_time, "2024-05-01T12:00:00Z") << "Ready stayed False";
+  EXPECT_EQ(after["retainedVolumes"], before["retainedVolumes"]);
+}
+
 TEST(Status, ConditionsRoundTrip) {
   std::vector<Condition> c = {{"Ready", "True", "AllShardsReady", "3/3 shards ready", 4, "2024-01-01T00:00:00Z"}};
   json status = {{"conditions", json::array({condition_to_json(c[0])})}};
