@@ -51,7 +51,13 @@ json node_to_json(const YAML::Node& node) {
     }
     case YAML::NodeType::Map: {
       json out = json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = node_to_json(kv.second);
+      for (const auto& kv : node) {
+        const std::string key = kv.first.as<std::string>();
+        // Refused as kubectl refuses it: which of the two was meant is
+        // anyone's guess, and the one dropped may be the one that matters.
+        if (out.contains(key)) throw YAML::ParserException(kv.first.Mark(), "duplicate key \"" + key + "\"");
+        out[key] = node_to_json(kv.second);
+      }
       return out;
     }
     default: return nullptr;

@@ -39,6 +39,19 @@ TEST(YamlJson, BadYamlIsAnErrorValue) {
   EXPECT_NE(docs.error().message.find("not valid YAML"), std::string::npos);
 }
 
+TEST(YamlJson, ADuplicateKeyIsAnErrorNamingItAndItsLine) {
+  auto docs = yaml_documents_to_json("spec:\n  paused: false\n  image: a\n  paused: true\n");
+  ASSERT_FALSE(docs.ok());
+  EXPECT_NE(docs.error().message.find("duplicate key \"paused\""), std::string::npos) << docs.error().message;
+  EXPECT_NE(docs.error().message.find("line 4"), std::string::npos) << docs.error().message;
+  EXPECT_TRUE(yaml_documents_to_json("a: {b: 1}\nc: {b: 2}\n").ok()) << "the same key in two maps is no duplicate";
+}
+
+TEST(YamlJson, NestingTooDeepOrAComplexKeyIsAnErrorNotACrash) {
+  EXPECT_FALSE(yaml_documents_to_json(std::string(100000, '[')).ok());
+  EXPECT_FALSE(yaml_documents_to_json("? [a, b]\n: c\n").ok());
+}
+
 TEST(YamlJson, RoundTripQuotesStringsThatLookLikeOtherTypes) {
   json value = json::parse(R"({"name":"0","on":"true","empty":"","n":3,"list":["1",2],
                                "obj":{"k":"v"},"none":null,"flag":false})");
