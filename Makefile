@@ -1,9 +1,10 @@
 # Thin wrapper over the project's scripts; see README.md.
-.PHONY: all deps build build-asan build-tsan test unit demo bench cluster-up cluster-down clean
+.PHONY: all deps build build-asan build-tsan build-fuzz test unit fuzz demo bench cluster-up cluster-down clean
 
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 TSAN_DIR ?= build-tsan
+FUZZ_DIR ?= build-fuzz
 CMAKE_FLAGS ?=
 
 all: build
@@ -25,13 +26,25 @@ build-tsan: deps
 	@cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEO_TSAN=ON $(CMAKE_FLAGS) >/dev/null
 	@ninja -C $(TSAN_DIR) unit_runtime unit_app
 
-# Unit tests only (no cluster), in the normal and the sanitizer builds.
-unit: build build-asan build-tsan
+# The libFuzzer targets (tests/fuzz/), with clang, ASan and UBSan, into
+# build-fuzz/bin/; only the layer libraries they link are built.
+build-fuzz: deps
+	@cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DEO_FUZZ=ON -DEO_BUILD_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	@ninja -C $(FUZZ_DIR) fuzz_targets
+
+# Unit tests only (no cluster), in the normal and the sanitizer builds, and
+# each fuzz target for EO_FUZZ_TEST_SECONDS (30).
+unit: build build-asan build-tsan build-fuzz
 	@scripts/test.sh --unit-only
 
-# Everything: unit tests, then the local control plane, integration and e2e.
-test: build build-asan build-tsan
+# Everything: unit tests, fuzzing, then the local control plane, integration and e2e.
+test: build build-asan build-tsan build-fuzz
 	@scripts/test.sh
+
+# Each fuzz target for EO_FUZZ_SECONDS (300); writes tests/fuzz/results/latest.json.
+fuzz: build-fuzz
+	@scripts/fuzz.sh
 
 demo: build
 	@scripts/demo.sh
@@ -47,4 +60,4 @@ cluster-down:
 	@tests/cluster/cluster down
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

@@ -9,6 +9,9 @@ packages=(
   libgtest-dev libgmock-dev libpq-dev
   postgresql postgresql-client
   openssl curl python3 jq yq lua5.4 lua5.1
+  # The fuzz targets (EO_FUZZ, build-fuzz/): clang and its libFuzzer, ASan
+  # and UBSan runtimes.
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

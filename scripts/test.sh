@@ -2,7 +2,8 @@
 # Runs every test suite and prints one closing line "N passed, M failed"
 # (", K skipped" added when K > 0). tests/README.md says what counts as what.
 #
-# Unit tests run in the normal and the sanitizer (ASan+UBSan) build. Then
+# Unit tests run in the normal and the sanitizer (ASan+UBSan) build, and
+# each fuzz target for about 30 s (EO_FUZZ_TEST_SECONDS). Then
 # real PostgreSQL servers (tests/postgres/postgres up) and the local control
 # plane start (tests/cluster/cluster up), and the cluster,
 # integration (sanitizer build, operator binary as a separate process,
@@ -173,6 +174,11 @@ main() {
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp \
       run_gtest "unit-$layer-tsan" "$timeout_unit" "build-tsan/bin/unit_$layer"
   done
+  # Each libFuzzer target (build-fuzz/, ASan+UBSan) for EO_FUZZ_TEST_SECONDS;
+  # a crash, leak, UB or broken invariant fails the run (scripts/fuzz.sh).
+  local fuzz_seconds=${EO_FUZZ_TEST_SECONDS:-30} fuzz_targets=(tests/fuzz/fuzz_*.cpp)
+  EO_FUZZ_SECONDS=$fuzz_seconds EO_FUZZ_RESULTS=$results_dir/fuzz.json \
+    run_script fuzz $((${#fuzz_targets[@]} * (fuzz_seconds + 60))) scripts/fuzz.sh
 
   if ! $unit_only; then
     trap 'tests/cluster/cluster down >/dev/null 2>&1 || true; tests/postgres/postgres down >/dev/null 2>&1 || true' EXIT

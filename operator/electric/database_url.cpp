@@ -78,6 +78,10 @@ std::optional<std::string> parse_host_port(std::string_view spec, DatabaseURL& o
     port = spec.substr(colon + 1);
   }
   if (blank(host)) return "it names no host (postgresql://user:password@host:5432/dbname)";
+  // A bracket only encloses an IPv6 address: "[[2]" or "h]" names no host
+  // Postgres could resolve, and could not be written back unchanged.
+  if (host.find_first_of("[]") != std::string_view::npos)
+    return "its host has a '[' or ']' that does not enclose an IPv6 address";
   out.host = std::string(host);  // Electric does not decode the host
   if (!port.empty() && !parse_port(port, out.port)) return "the port is not a number between 1 and 65535";
   return std::nullopt;

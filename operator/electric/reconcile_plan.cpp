@@ -160,7 +160,9 @@ void remember_slots_of_listed_removed_shards(const std::map<std::string, std::st
                                              std::vector<RetainedReplicationSlot>& slots) {
   for (const auto& [shard, id] : listed) {
     if (in_spec.count(shard)) continue;
-    auto known = std::find_if(slots.begin(), slots.end(), [&](const RetainedReplicationSlot& r) { return r.shard == shard; });
+    // A named copy: C++17 lambdas cannot capture a structured binding (clang refuses).
+    const std::string& name = shard;
+    auto known = std::find_if(slots.begin(), slots.end(), [&](const RetainedReplicationSlot& r) { return r.shard == name; });
     if (known == slots.end()) remember_slot(slots, shard, id, "");
   }
 }

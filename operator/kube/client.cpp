@@ -145,6 +145,28 @@ std::optional<std::chrono::seconds> parse_retry_after(const HttpResponse& respon
 
 }  // namespace
 
+Result<std::optional<WatchEvent>> decode_watch_line(std::string_view line) {
+  if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+    return std::optional<WatchEvent>();
+  }
+  json parsed = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  std::optional<WatchEvent::Type> type;
+  if (parsed.is_object() && parsed.contains("type") && parsed["type"].is_string()) {
+    type = event_type(parsed["type"].get<std::string>());
+  }
+  if (!type || !parsed.contains("object")) {
+    // Code 0 marks it retryable: the caller resumes from the last
+    // resourceVersion it saw, which is exactly what a torn stream needs.
+    return Error{0, "BadWatchEvent",
+                 "the watch stream sent a line that is not a watch event: " +
+                     std::string(line.substr(0, 200))};
+  }
+  WatchEvent event;
+  event.type = *type;
+  event.object = std::move(parsed["object"]);
+  return std::optional<WatchEvent>(std::move(event));
+}
+
 Error error_from_response(const HttpResponse& response) {
   Error error;
   error.http_code = response.status;
@@ -354,24 +376,13 @@ Done Client::watch(const Resource& r, const std::string& ns, const WatchOptions&
 
   std::optional<Error> bad_event;
   const auto on_line = [&](std::string_view line) {
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return true;
-    json parsed = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-    std::optional<WatchEvent::Type> type;
-    if (parsed.is_object() && parsed.contains("type") && parsed["type"].is_string()) {
-      type = event_type(parsed["type"].get<std::string>());
-    }
-    if (!type || !parsed.contains("object")) {
-      // Code 0 marks it retryable: the caller resumes from the last
-      // resourceVersion it saw, which is exactly what a torn stream needs.
-      bad_event = Error{0, "BadWatchEvent",
-                        "the watch stream sent a line that is not a watch event: " +
-                            std::string(line.substr(0, 200))};
+    Result<std::optional<WatchEvent>> decoded = decode_watch_line(line);
+    if (!decoded.ok()) {
+      bad_event = decoded.error();
       return false;
     }
-    WatchEvent event;
-    event.type = *type;
-    event.object = std::move(parsed["object"]);
-    return on_event(event);
+    if (!decoded.value()) return true;
+    return on_event(*decoded.value());
   };
 
   Result<HttpResponse> answer = watches_->stream_lines(request, on_line, cancel);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -166,6 +167,12 @@ class Client final : public ObjectWriter {
   std::string field_manager_;
   std::function<void(std::chrono::milliseconds)> sleeper_;
 };
+
+// One line of a watch stream (as a LineFramer delivers it): the event, or
+// std::nullopt for a blank line (a keep-alive), or Error "BadWatchEvent"
+// (code 0, so the caller resumes from its last resourceVersion) for a line
+// that is not {"type": ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, "object": ...}.
+Result<std::optional<WatchEvent>> decode_watch_line(std::string_view line);
 
 // Turns a non-2xx HttpResponse into an Error, reading a metav1.Status body
 // when there is one.

@@ -73,12 +73,67 @@ fs::path resolve(const fs::path& kubeconfig_dir, const std::string& path) {
 // kubectl.
 Result<std::string> data_or_file(const YAML::Node& node, const char* data_key,
                                  const char* file_key, const fs::path& dir,
-                                 const std::string& where) {
+                                 const std::string& where, const ConfigFileReader& read) {
   const std::string data = scalar(node, data_key);
   if (!data.empty()) return base64_decode(data, where + " " + data_key);
   const std::string file = scalar(node, file_key);
-  if (!file.empty()) return read_file(resolve(dir, file), where + " " + file_key);
+  if (!file.empty()) return read(resolve(dir, file).string(), where + " " + file_key);
   return std::string();
+}
+
+// Why `server` (already known to start with http:// or https://) is not a
+// URL the transport can open, or nullopt: a host name or [IPv6] literal,
+// an optional port 1..65535 and path, printable ASCII without spaces. A
+// server that passed here used to reach cpprestsdk's URI parser only when
+// the transports were made, whose exception ended the process at start.
+std::optional<std::string> not_a_server_url(const std::string& server) {
+  for (char c : server) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f) {
+      return std::string("holds a space, a control character or a non-ASCII byte");
+    }
+  }
+  // Printable ASCII that RFC 3986 allows nowhere in a URI.
+  if (server.find_first_of("\"<>\\^`{|}") != std::string::npos) {
+    return std::string("holds a character a URL cannot (one of \"<>\\^`{|})");
+  }
+  const size_t sep = server.find("://");
+  if (sep == std::string::npos) return std::string("names no host");
+  const std::string rest = server.substr(sep + 3);
+  const std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string::npos) return std::string("has user information");
+  std::string host = authority, port;
+  if (!authority.empty() && authority[0] == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string::npos) return std::string("has an IPv6 address without its closing ']'");
+    host = authority.substr(1, close - 1);
+    const std::string after = authority.substr(close + 1);
+    if (!after.empty() && after[0] != ':') return std::string("has characters after its IPv6 address");
+    if (!after.empty()) {
+      port = after.substr(1);
+      if (port.empty()) return std::string("has an empty port");
+    }
+    if (host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
+      return std::string("has an IPv6 address that is not one");
+    }
+  } else if (const size_t colon = authority.find(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) return std::string("has an empty port");
+  }
+  if (host.empty()) return std::string("names no host");
+  if (authority[0] != '[' &&
+      host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_~") !=
+          std::string::npos) {
+    return std::string("has a host name with a character other than letters, digits, '.', '-', '_' and '~'");
+  }
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) < 1 || std::stoi(port) > 65535) {
+      return std::string("has a port that is not a number between 1 and 65535");
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<Error> unsupported_user_feature(const YAML::Node& user,
@@ -105,7 +160,8 @@ std::optional<Error> unsupported_user_feature(const YAML::Node& user,
   return std::nullopt;
 }
 
-Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string& path) {
+Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string& path,
+                                       const ConfigFileReader& read) {
   const std::string where = "kubeconfig " + path;
   if (!root.IsMap()) return config_error(where + " is not a YAML map");
   const fs::path dir = fs::absolute(fs::path(path)).parent_path();
@@ -150,13 +206,17 @@ Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string
                         "\" has no https:// server (got \"" + config.server + "\")");
   }
   while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
+  if (auto why = not_a_server_url(config.server)) {
+    return config_error(where + ": cluster \"" + cluster_name + "\" has a server address that is not a URL: it " +
+                        *why);
+  }
   if (cluster["proxy-url"]) {
     return config_error(where + ": cluster \"" + cluster_name +
                         "\" uses proxy-url, which electric-operator does not support");
   }
   const std::string cluster_where = where + " cluster " + cluster_name;
   auto ca = data_or_file(cluster, "certificate-authority-data", "certificate-authority", dir,
-                         cluster_where);
+                         cluster_where, read);
   if (!ca.ok()) return ca.error();
   config.ca_pem = std::move(ca.value());
   config.tls_server_name = scalar(cluster, "tls-server-name");
@@ -176,9 +236,10 @@ Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string
 
   if (auto unsupported = unsupported_user_feature(user, user_name)) return *unsupported;
   const std::string user_where = where + " user " + user_name;
-  auto cert = data_or_file(user, "client-certificate-data", "client-certificate", dir, user_where);
+  auto cert = data_or_file(user, "client-certificate-data", "client-certificate", dir, user_where,
+                           read);
   if (!cert.ok()) return cert.error();
-  auto key = data_or_file(user, "client-key-data", "client-key", dir, user_where);
+  auto key = data_or_file(user, "client-key-data", "client-key", dir, user_where, read);
   if (!key.ok()) return key.error();
   config.client_cert_pem = std::move(cert.value());
   config.client_key_pem = std::move(key.value());
@@ -202,7 +263,7 @@ Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string
   const std::string token_file = scalar(user, "tokenFile");
   if (!token_file.empty()) {
     config.bearer_token_file = resolve(dir, token_file).string();
-    auto token = read_file(config.bearer_token_file, user_where + " tokenFile");
+    auto token = read(config.bearer_token_file, user_where + " tokenFile");
     if (!token.ok()) return token.error();
   }
 
@@ -216,15 +277,23 @@ Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string
 
 }  // namespace
 
-Result<ClusterConfig> load_kubeconfig(const std::string& path) {
-  auto text = read_file(path, "kubeconfig");
-  if (!text.ok()) return text.error();
+Result<ClusterConfig> parse_kubeconfig_text(const std::string& text, const std::string& path,
+                                            const ConfigFileReader& read) {
+  const ConfigFileReader from_disk = [](const std::string& file, const std::string& what) {
+    return read_file(file, what);
+  };
   try {
-    const YAML::Node root = YAML::Load(text.value());
-    return parse_kubeconfig(root, path);
+    const YAML::Node root = YAML::Load(text);
+    return parse_kubeconfig(root, path, read ? read : from_disk);
   } catch (const YAML::Exception& e) {
     return config_error("kubeconfig " + path + " is not valid YAML: " + e.what());
   }
+}
+
+Result<ClusterConfig> load_kubeconfig(const std::string& path) {
+  auto text = read_file(path, "kubeconfig");
+  if (!text.ok()) return text.error();
+  return parse_kubeconfig_text(text.value(), path);
 }
 
 Result<ClusterConfig> load_in_cluster(const std::string& sa_dir) {

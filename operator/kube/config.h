@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,17 @@ struct ClusterConfig {
 // Loads a kubeconfig file (current-context). An unsupported feature
 // (auth-provider, exec) is an Error naming it.
 Result<ClusterConfig> load_kubeconfig(const std::string& path);
+
+// Reads a file a kubeconfig names (certificate-authority, client-certificate,
+// client-key, tokenFile); `what` names it for the error.
+using ConfigFileReader =
+    std::function<Result<std::string>(const std::string& path, const std::string& what)>;
+// load_kubeconfig on text already read: `path` is where it came from (for
+// messages, and the folder relative file names resolve against), and the
+// files it names are read through `read_file` (the disk when empty). Never
+// throws on bad input; the fuzz target and tests call it on bytes.
+Result<ClusterConfig> parse_kubeconfig_text(const std::string& text, const std::string& path,
+                                            const ConfigFileReader& read_file = {});
 // In-cluster: KUBERNETES_SERVICE_HOST/PORT, the service-account CA and token
 // file under `sa_dir` (default /var/run/secrets/kubernetes.io/serviceaccount).
 Result<ClusterConfig> load_in_cluster(

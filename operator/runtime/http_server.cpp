@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -99,6 +100,42 @@ std::optional<BindAddress> parse_bind_address(const std::string& text) {
   }
   if (port > 65535) return std::nullopt;
   out.port = static_cast<uint16_t>(port);
+  return out;
+}
+
+RequestHeadOutcome parse_request_head(std::string_view received, size_t max_request_bytes) {
+  using Kind = RequestHeadOutcome::Kind;
+  RequestHeadOutcome out;
+  // The head ends where its first blank line ends, in either form; it must
+  // end within the limit. Both are decided by the first bytes alone, so the
+  // outcome does not depend on how the bytes arrived or on what came after.
+  const size_t crlf = received.find("\r\n\r\n");
+  const size_t lf = received.find("\n\n");
+  const size_t head_end = std::min(crlf == std::string_view::npos ? crlf : crlf + 4,
+                                   lf == std::string_view::npos ? lf : lf + 2);
+  if (head_end == std::string_view::npos || head_end > max_request_bytes) {
+    if (received.size() > max_request_bytes) out.kind = Kind::TooLarge;
+    return out;
+  }
+  // Request line: METHOD SP target SP HTTP/1.x
+  std::string_view line = received.substr(0, received.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  size_t sp1 = line.find(' ');
+  size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp1 == std::string_view::npos || sp2 == std::string_view::npos ||
+      line.substr(sp2 + 1, 7) != "HTTP/1.") {
+    out.kind = Kind::BadRequest;
+    return out;
+  }
+  std::string_view method = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (method != "GET" && method != "HEAD") {
+    out.kind = Kind::MethodNotAllowed;
+    return out;
+  }
+  out.kind = Kind::Serve;
+  out.path = std::string(target.substr(0, target.find('?')));
+  out.head_only = method == "HEAD";
   return out;
 }
 
@@ -287,12 +324,8 @@ void HttpServer::serve_connection(int fd) {
   // Read the request head within the budget.
   std::string request;
   auto deadline = SteadyClock::now() + limits_.read_timeout;
-  size_t head_end = std::string::npos;
-  while (head_end == std::string::npos) {
-    if (request.size() > limits_.max_request_bytes) {
-      reply({431, "text/plain; charset=utf-8", "request too large\n"}, true);
-      return;
-    }
+  RequestHeadOutcome head;
+  while (head.kind == RequestHeadOutcome::Kind::Incomplete) {
     pollfd fds[2] = {{fd, POLLIN, 0}, {wake_read_fd_, POLLIN, 0}};
     int rc = ::poll(fds, 2, remaining_ms(deadline));
     if (rc < 0 && errno == EINTR) continue;
@@ -306,33 +339,28 @@ void HttpServer::serve_connection(int fd) {
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) return;  // the client went away
     request.append(buf, static_cast<size_t>(n));
-    head_end = request.find("\r\n\r\n");
-    if (head_end == std::string::npos) head_end = request.find("\n\n");
+    head = parse_request_head(request, limits_.max_request_bytes);
   }
 
-  // Request line: METHOD SP target SP HTTP/1.x
-  size_t line_end = request.find('\n');
-  std::string line = request.substr(0, line_end);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  size_t sp1 = line.find(' ');
-  size_t sp2 = sp1 == std::string::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp1 == std::string::npos || sp2 == std::string::npos ||
-      line.compare(sp2 + 1, 7, "HTTP/1.") != 0) {
-    reply({400, "text/plain; charset=utf-8", "bad request\n"}, true);
-    return;
+  switch (head.kind) {
+    case RequestHeadOutcome::Kind::TooLarge:
+      reply({431, "text/plain; charset=utf-8", "request too large\n"}, true);
+      return;
+    case RequestHeadOutcome::Kind::BadRequest:
+      reply({400, "text/plain; charset=utf-8", "bad request\n"}, true);
+      return;
+    case RequestHeadOutcome::Kind::MethodNotAllowed:
+      reply({405, "text/plain; charset=utf-8", "method not allowed\n"}, true,
+            "Allow: GET, HEAD\r\n");
+      return;
+    case RequestHeadOutcome::Kind::Serve:
+    case RequestHeadOutcome::Kind::Incomplete:
+      break;
   }
-  std::string method = line.substr(0, sp1);
-  std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  if (method != "GET" && method != "HEAD") {
-    reply({405, "text/plain; charset=utf-8", "method not allowed\n"}, true,
-          "Allow: GET, HEAD\r\n");
-    return;
-  }
-  reply(dispatch(target), method == "GET");
+  reply(dispatch(head.path), !head.head_only);
 }
 
-HttpReply HttpServer::dispatch(const std::string& target) {
-  std::string path = target.substr(0, target.find('?'));
+HttpReply HttpServer::dispatch(const std::string& path) {
   HttpHandler handler;
   {
     std::lock_guard<std::mutex> guard(handlers_mu_);

@@ -39,6 +39,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "kube/result.h"
@@ -63,6 +64,28 @@ struct BindAddress {
 
 // std::nullopt for text that is neither "0" nor "[host]:port".
 std::optional<BindAddress> parse_bind_address(const std::string& text);
+
+// What the bytes a connection sent so far come to: the request parser of
+// the server, pure so that tests and the fuzz target reach it without a
+// socket. Only the request line counts; header fields are read past.
+struct RequestHeadOutcome {
+  enum class Kind {
+    Incomplete,        // no blank line yet: read more (within the limits)
+    TooLarge,          // 431: no complete head within max_request_bytes
+    BadRequest,        // 400: not "METHOD SP target SP HTTP/1.x"
+    MethodNotAllowed,  // 405: a method other than GET or HEAD
+    Serve,             // dispatch `path`
+  };
+  Kind kind = Kind::Incomplete;
+  std::string path;        // Serve: the target without its query string
+  bool head_only = false;  // Serve: HEAD, the reply goes without its body
+};
+
+// The outcome for `received`, every byte read so far. The head ends with
+// its first blank line ("\r\n\r\n" or "\n\n"); a head that does not end
+// within the first `max_request_bytes` is TooLarge. A decided outcome is the
+// same for every longer `received`: how the bytes were chunked is no matter.
+RequestHeadOutcome parse_request_head(std::string_view received, size_t max_request_bytes);
 
 struct HttpServerLimits {
   std::chrono::milliseconds read_timeout{2000};   // whole request head, from accept
@@ -98,7 +121,7 @@ class HttpServer {
   // A connection thread for `fd`, or a 503 when max_connections are busy.
   void hand_off(int fd);
   void serve_connection(int fd);
-  HttpReply dispatch(const std::string& target);
+  HttpReply dispatch(const std::string& path);
 
   HttpServerLimits limits_;
   std::mutex handlers_mu_;

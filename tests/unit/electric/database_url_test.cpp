@@ -105,6 +105,19 @@ TEST(DatabaseURL, StricterThanElectricWhereElectricWouldMisreadIt) {
   }
 }
 
+// Found by tests/fuzz/fuzz_database_url.cpp: "[[2]" was taken as the host
+// "[2" (Electric's URI.parse trims the brackets and connects to "2"), a
+// name no resolver knows and that could not be written back unchanged.
+TEST(DatabaseURL, ABracketThatEnclosesNoIPv6AddressIsRefused) {
+  for (const std::string url : {"postgresql://u:p@[[2]:/.?s", "postgres://u@h]/d", "postgres://u@h[1]/d",
+                                "postgres://u@[[::1]]:5432/d"}) {
+    auto parsed = parse_database_url(url);
+    ASSERT_FALSE(parsed.ok()) << url;
+    EXPECT_NE(parsed.error().find("IPv6"), std::string::npos) << parsed.error();
+  }
+  EXPECT_EQ(parse_ok("postgres://u@[::1]:5433/d").host, "::1");
+}
+
 TEST(DatabaseURL, LocationIsCaseInsensitiveOnHost) {
   EXPECT_EQ(parse_ok("postgres://a@DB.Example.com/x").location(), parse_ok("postgresql://b@db.example.com:5432/x").location());
   EXPECT_FALSE(parse_ok("postgres://a@db/x").location() == parse_ok("postgres://a@db/y").location());

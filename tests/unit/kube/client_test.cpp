@@ -588,5 +588,22 @@ TEST_F(ClientTest, TheObserverSeesWatches) {
             "/api/v1/configmaps?watch=1&allowWatchBookmarks=true&timeoutSeconds=290");
 }
 
+TEST(DecodeWatchLine, EventsBlankLinesAndBadLines) {
+  auto added = decode_watch_line(R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})");
+  ASSERT_TRUE(added.ok());
+  ASSERT_TRUE(added.value().has_value());
+  EXPECT_EQ(added.value()->type, WatchEvent::Type::Added);
+  EXPECT_EQ(added.value()->object["metadata"]["name"], "a");
+  auto blank = decode_watch_line(" \t\r");
+  ASSERT_TRUE(blank.ok());
+  EXPECT_FALSE(blank.value().has_value());
+  for (const char* line : {"{\"type\":\"ADDED\"}", "{\"type\":1,\"object\":{}}", "[]", "{\"type\":\"NEW\",\"object\":{}}"}) {
+    auto bad = decode_watch_line(line);
+    ASSERT_FALSE(bad.ok()) << line;
+    EXPECT_EQ(bad.error().reason, "BadWatchEvent");
+    EXPECT_TRUE(bad.error().is_retryable());
+  }
+}
+
 }  // namespace
 }  // namespace kube

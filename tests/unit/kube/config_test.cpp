@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -416,6 +417,48 @@ TEST(LoadConfig, ExplicitPathThenKubeconfigEnvThenInClusterThenHome) {
     auto d = load_config("");
     ASSERT_FALSE(d.ok());
     EXPECT_THAT(d.error().message, HasSubstr("--kubeconfig"));
+  }
+}
+
+// The loader on text, with the files it names from a reader: what the fuzz
+// target (tests/fuzz/fuzz_kubeconfig.cpp) drives.
+TEST(KubeconfigText, ReadsNamedFilesThroughTheReaderRelativeToThePath) {
+  std::vector<std::string> asked;
+  ConfigFileReader reader = [&](const std::string& path, const std::string&) -> Result<std::string> {
+    asked.push_back(path);
+    return std::string("token-from-reader");
+  };
+  auto cfg = parse_kubeconfig_text(kubeconfig("", "    tokenFile: token\n"), "/conf/kube/config", reader);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg.value().bearer_token_file, "/conf/kube/token");
+  EXPECT_EQ(asked, std::vector<std::string>{"/conf/kube/token"});
+  auto bad = parse_kubeconfig_text("clusters: [unclosed\n", "/conf/kube/config", reader);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("not valid YAML"));
+}
+
+// Found by tests/fuzz/fuzz_kubeconfig.cpp: these servers loaded, then
+// cpprestsdk's URI parser threw when the transports were made, and the
+// uncaught exception aborted the operator at start. Now the loader refuses
+// them with a message.
+TEST(KubeconfigText, AServerThatIsNotAURLIsRefusedAtLoad) {
+  for (const std::string server :
+       {"https://[::1]:", "https://h:", "https://a b:6443", "https://h\x01st", "https://h\xc3\xa9",
+        "https://h:99999", "https://h:6443/{x}", "https://[::1", "https://[::1]x", "https://[zz]:1",
+        "https://us@h", "https://", "https://h|x"}) {
+    std::string text = kubeconfig("", "    token: t\n");
+    text.replace(text.find("https://127.0.0.1:6443"), 22, "\"" + server + "\"");
+    auto cfg = parse_kubeconfig_text(text, "/conf/config");
+    ASSERT_FALSE(cfg.ok()) << server;
+    EXPECT_EQ(cfg.error().reason, "ConfigError");
+    EXPECT_THAT(cfg.error().message, HasSubstr("server")) << server;
+  }
+  for (const std::string server : {"https://[fd00::1]:6443", "http://localhost:8080", "https://h.example/k8s/clusters/c-1",
+                                   "https://10.0.0.1/?x=%20"}) {
+    std::string text = kubeconfig("", "    token: t\n");
+    text.replace(text.find("https://127.0.0.1:6443"), 22, "\"" + server + "\"");
+    auto cfg = parse_kubeconfig_text(text, "/conf/config");
+    EXPECT_TRUE(cfg.ok()) << server << ": " << cfg.error().describe();
   }
 }
 

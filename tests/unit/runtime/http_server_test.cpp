@@ -268,6 +268,37 @@ TEST(HttpServer, PortInUseIsAnError) {
   EXPECT_FALSE(second.listening());
 }
 
+// parse_request_head is the whole request parser; the socket tests above
+// show the replies, these the decisions (tests/fuzz/fuzz_http_request.cpp
+// checks them on any bytes).
+TEST(ParseRequestHead, ServesGetAndHeadWithoutTheQuery) {
+  using Kind = RequestHeadOutcome::Kind;
+  RequestHeadOutcome get = parse_request_head("GET /metrics?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", 8192);
+  EXPECT_EQ(get.kind, Kind::Serve);
+  EXPECT_EQ(get.path, "/metrics");
+  EXPECT_FALSE(get.head_only);
+  RequestHeadOutcome head = parse_request_head("HEAD /healthz HTTP/1.0\n\n", 8192);
+  EXPECT_EQ(head.kind, Kind::Serve);
+  EXPECT_EQ(head.path, "/healthz");
+  EXPECT_TRUE(head.head_only);
+  EXPECT_EQ(parse_request_head("POST / HTTP/1.1\r\n\r\n", 8192).kind, Kind::MethodNotAllowed);
+  EXPECT_EQ(parse_request_head("GET /\r\n\r\n", 8192).kind, Kind::BadRequest);
+  EXPECT_EQ(parse_request_head("GET / HTTP/1.1\r\nHost: h\r\n", 8192).kind, Kind::Incomplete);
+}
+
+TEST(ParseRequestHead, TheLimitCountsTheWholeHeadWhateverTheChunking) {
+  using Kind = RequestHeadOutcome::Kind;
+  const std::string request = "GET / HTTP/1.1\r\n\r\n";  // 18 bytes
+  EXPECT_EQ(parse_request_head(request, request.size()).kind, Kind::Serve);
+  // A head whose blank line ends one byte past the limit is too large, also
+  // when the bytes read so far stop inside that blank line.
+  EXPECT_EQ(parse_request_head(request, request.size() - 1).kind, Kind::TooLarge);
+  EXPECT_EQ(parse_request_head(request.substr(0, request.size() - 1), request.size() - 2).kind,
+            Kind::TooLarge);
+  EXPECT_EQ(parse_request_head(std::string(100, 'a'), 64).kind, Kind::TooLarge);
+  EXPECT_EQ(parse_request_head(std::string(64, 'a'), 64).kind, Kind::Incomplete);
+}
+
 TEST(HttpServer, BadAddressIsAnError) {
   HttpServer server;
   kube::Done started = server.start("8080");
