@@ -1,5 +1,5 @@
 # Thin wrapper over the project's scripts; see README.md.
-.PHONY: all deps build build-asan build-tsan build-fuzz test unit fuzz demo bench cluster-up cluster-down clean
+.PHONY: all deps build build-asan build-tsan build-fuzz test unit fuzz soak demo bench cluster-up cluster-down clean
 
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
@@ -45,6 +45,10 @@ test: build build-asan build-tsan build-fuzz
 # Each fuzz target for EO_FUZZ_SECONDS (300); writes tests/fuzz/results/latest.json.
 fuzz: build-fuzz
 	@scripts/fuzz.sh
+
+# The churn soak for 10 minutes (scripts/soak.sh); writes tests/integration/results/soak.json.
+soak: build
+	@scripts/soak.sh
 
 demo: build
 	@scripts/demo.sh

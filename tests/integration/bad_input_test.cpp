@@ -225,7 +225,9 @@ TEST_F(BadInputTest, MalformedSetsAreRefusedOrReportedWhileAHealthySetReconciles
   EXPECT_TRUE(op.running()) << op.log_tail();
   for (const auto& secrets : {kBadURLSecrets, kOddURLSecrets})
     for (const auto& [name, value] : secrets)
-      if (value.size() > 8) EXPECT_EQ(op.log().find(value), std::string::npos) << "a URL in the log: " << name;
+      if (value.size() > 8) {
+        EXPECT_EQ(op.log().find(value), std::string::npos) << "a URL in the log: " << name;
+      }
 }
 
 }  // namespace

@@ -125,8 +125,8 @@ int free_port() {
   return port;
 }
 
-OperatorProcess::OperatorProcess(std::vector<std::string> extra_args, std::string kubeconfig) {
-  std::string bin = env_or("EO_OPERATOR_BIN", "build/bin/electric-operator");
+OperatorProcess::OperatorProcess(std::vector<std::string> extra_args, std::string kubeconfig, std::string binary) {
+  std::string bin = binary.empty() ? env_or("EO_OPERATOR_BIN", "build/bin/electric-operator") : binary;
   if (kubeconfig.empty()) kubeconfig = env_or("KUBECONFIG", "");
   metrics_port_ = free_port();
   health_port_ = free_port();

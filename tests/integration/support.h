@@ -56,8 +56,9 @@ class OperatorProcess {
   //  --health-probe-bind-address 127.0.0.1:<free>` plus `extra_args`, and
   // `--database-check-interval 0` unless extra_args name that flag: most
   // tests' database URLs name hosts that do not exist.
+  // `binary` replaces EO_OPERATOR_BIN (the soak measures the release build).
   explicit OperatorProcess(std::vector<std::string> extra_args = {},
-                           std::string kubeconfig = {});
+                           std::string kubeconfig = {}, std::string binary = {});
   // Still running: SIGTERM, and the test fails unless it exits 0 in time.
   // Always: the test fails on a sanitizer report in the log.
   ~OperatorProcess();
