@@ -42,6 +42,9 @@ const CommandHelp& run_help() {
   --metrics-bind-address ADDR        /metrics (default :8080, 0 disables)
   --health-probe-bind-address ADDR   /healthz and /readyz (default :8081, 0 disables)
   --shutdown-grace-period DURATION   time for in-flight reconciles (default 30s)
+  --watch-idle-timeout DURATION      a watch silent this long (no event, no
+                                     bookmark) is dropped and resumed, so a
+                                     half-open connection is noticed (default 90s)
   --database-check-interval DURATION how often each shard's database is checked
                                      (default 60s; new shards and edited URLs at
                                      once); 0 turns the checks off for every set,
@@ -199,6 +202,12 @@ Command parse_run(FlagReader& r) {
          auto d = parse_duration(v);
          if (d) o.shutdown_grace_period = std::chrono::duration_cast<std::chrono::seconds>(*d);
          return need(d.has_value(), "--shutdown-grace-period must be a duration such as 30s, got \"" + v + "\"");
+       }},
+      {"--watch-idle-timeout", [&](const std::string& v) {
+         auto d = parse_duration(v);
+         if (d) o.watch_idle_timeout = std::chrono::duration_cast<std::chrono::seconds>(*d);
+         return need(d && o.watch_idle_timeout.count() >= 1,
+                     "--watch-idle-timeout must be a duration of at least 1s such as 90s, got \"" + v + "\"");
        }},
       {"--database-check-interval", [&](const std::string& v) {
          auto d = v == "0" ? std::optional<std::chrono::milliseconds>(0) : parse_duration(v);

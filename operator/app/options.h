@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/logging.h"
+#include "kube/config.h"
 #include "electric/pod_security.h"
 
 namespace app {
@@ -28,6 +29,9 @@ struct RunOptions {
   std::string metrics_bind_address = ":8080";       // "0" disables
   std::string health_probe_bind_address = ":8081";  // "0" disables
   std::chrono::seconds shutdown_grace_period{30};
+  // A watch that delivers nothing for this long is dropped and resumed, so a
+  // half-open connection (no bytes, no FIN) is noticed.
+  std::chrono::seconds watch_idle_timeout = kube::kDefaultWatchIdleTimeout;
   // Rounds of database checks for every set with spec.databaseChecks:
   // Enabled; zero turns them off for every set (no connections at all).
   std::chrono::milliseconds database_check_interval{std::chrono::seconds(60)};

@@ -55,11 +55,20 @@ Result<ClusterConfig> load_config(const std::string& explicit_path);
 
 enum class TransportUse { Requests, Watches };
 
-// The cpprestsdk transport. Requests: timeout `request_timeout`; Watches: an
-// inactivity timeout longer than the watch's timeoutSeconds.
-std::shared_ptr<Transport> make_cpprest_transport(
-    const ClusterConfig& config, TransportUse use,
-    std::chrono::seconds request_timeout = std::chrono::seconds(30));
+inline constexpr std::chrono::seconds kDefaultRequestTimeout{30};
+// A watch this silent is resumed. The API server sends a bookmark on a quiet
+// watch about once a minute while anything of its kind changes in the
+// cluster, so a busy cluster's watches rarely wait this long; a quiet kind's
+// costs one new watch request per period.
+inline constexpr std::chrono::seconds kDefaultWatchIdleTimeout{90};
+
+// The cpprestsdk transport. `timeout` (zero: the default of `use`) is an
+// inactivity timeout: for Requests, the time a request may wait for each
+// part of its answer; for Watches, the time a stream may send nothing before
+// it is dropped as dead and the caller resumes it, so that a half-open
+// connection (no bytes, no FIN) is noticed.
+std::shared_ptr<Transport> make_cpprest_transport(const ClusterConfig& config, TransportUse use,
+                                                  std::chrono::seconds timeout = {});
 
 // Waits, at most `timeout`, until cpprestsdk is idle: every transport made
 // above is destroyed, with the library's state for it (connections, requests

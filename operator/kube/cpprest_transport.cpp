@@ -30,10 +30,6 @@
 namespace kube {
 namespace {
 
-// cpprestsdk's timeout is an inactivity timeout: for a watch it must outlast
-// the server's own close after WatchOptions::timeout_seconds (290 s), or a
-// quiet watch would be cut by us as a failure instead of ending cleanly.
-constexpr std::chrono::seconds kWatchInactivityTimeout{330};
 // Large enough that a busy watch is read in few calls, small enough to stay
 // out of the way of memory accounting.
 constexpr size_t kReadChunk = 64 * 1024;
@@ -220,10 +216,13 @@ std::string path_only(const std::string& path_and_query) {
 class CpprestTransport final : public Transport {
  public:
   CpprestTransport(const ClusterConfig& config, TransportUse use,
-                   std::chrono::seconds request_timeout)
+                   std::chrono::seconds timeout)
       : server_(config.server),
         tls_server_name_(config.tls_server_name),
-        timeout_(use == TransportUse::Watches ? kWatchInactivityTimeout : request_timeout),
+        use_(use),
+        timeout_(timeout.count() > 0              ? timeout
+                 : use == TransportUse::Watches ? kDefaultWatchIdleTimeout
+                                                : kDefaultRequestTimeout),
         tokens_(config.bearer_token, config.bearer_token_file),
         material_(std::make_shared<TlsMaterial>()) {
     // OpenSSL frees each thread's state at thread exit only until its own
@@ -398,6 +397,9 @@ class CpprestTransport final : public Transport {
       // cpprestsdk reports a refused connection as "host unreachable", so its
       // error code would mislead; say what is known.
       message = target + " failed: cannot connect to the API server (" + what + ")";
+    } else if (code == std::errc::timed_out && use_ == TransportUse::Watches) {
+      return Error{0, kWatchIdleReason,
+                   target + " sent nothing for " + std::to_string(timeout_.count()) + "s (no event, no bookmark)"};
     } else if (code == std::errc::timed_out) {
       message = target + " timed out after " + std::to_string(timeout_.count()) +
                 "s without data from the API server";
@@ -412,6 +414,7 @@ class CpprestTransport final : public Transport {
 
   const std::string server_;
   const std::string tls_server_name_;
+  const TransportUse use_;
   const std::chrono::seconds timeout_;
   std::string host_;
   std::string tls_host_;  // the name the server certificate must carry
@@ -423,8 +426,8 @@ class CpprestTransport final : public Transport {
 }  // namespace
 
 std::shared_ptr<Transport> make_cpprest_transport(const ClusterConfig& config, TransportUse use,
-                                                  std::chrono::seconds request_timeout) {
-  return std::make_shared<CpprestTransport>(config, use, request_timeout);
+                                                  std::chrono::seconds timeout) {
+  return std::make_shared<CpprestTransport>(config, use, timeout);
 }
 
 bool wait_for_cpprest_idle(std::chrono::milliseconds timeout) {

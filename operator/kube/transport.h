@@ -57,6 +57,12 @@ class Cancellation {
   std::vector<std::pair<CallbackId, std::function<void()>>> callbacks_;
 };
 
+// The Error reason of a watch stream that sent nothing (no event, no
+// bookmark) for the watch transport's idle timeout. A quiet watch and a
+// half-open connection look the same from here, so the caller resumes it
+// at once rather than treating it as a failure.
+inline constexpr const char* kWatchIdleReason = "WatchIdle";
+
 class Transport {
  public:
   virtual ~Transport() = default;

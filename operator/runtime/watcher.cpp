@@ -218,6 +218,13 @@ kube::Done Watcher::watch_once(bool& gone) {
   }
   if (stopping()) return kube::ok();
   if (stream_error) result = *stream_error;
+  if (!result.ok() && result.error().reason == kube::kWatchIdleReason) {
+    // Maybe a dead connection, maybe a quiet one: the API server sends no
+    // bookmark while nothing of this kind changes. Either way, a new watch.
+    spdlog::debug("watch {}: resuming from {}: {}", options_.name, resume_rv_, result.error().message);
+    note_progress();
+    return kube::ok();
+  }
   if (!result.ok()) {
     gone = is_gone(result.error());
     return result;

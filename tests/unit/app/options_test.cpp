@@ -24,6 +24,7 @@ TEST(Options, RunDefaultsFollowControllerRuntime) {
   EXPECT_EQ(o.metrics_bind_address, ":8080");
   EXPECT_EQ(o.health_probe_bind_address, ":8081");
   EXPECT_EQ(o.shutdown_grace_period, std::chrono::seconds(30));
+  EXPECT_EQ(o.watch_idle_timeout, std::chrono::seconds(90));
   EXPECT_FALSE(o.leader_elect);
   EXPECT_EQ(o.max_pod_security_level, electric::PodSecurityLevel::Baseline);
 }
@@ -43,7 +44,7 @@ TEST(Options, MaxPodSecurityLevel) {
 TEST(Options, RunFlagsInBothSpellings) {
   auto cmd = parse({"run", "--namespace", "a", "--namespace=b", "--concurrency=8",
                     "--log-format", "text", "--log-level=debug", "--leader-elect",
-                    "--leader-election-id=x", "--shutdown-grace-period=1m30s",
+                    "--leader-election-id=x", "--shutdown-grace-period=1m30s", "--watch-idle-timeout=2m",
                     "--kubeconfig", "/k", "--cluster-domain=example.org"});
   ASSERT_TRUE(std::holds_alternative<RunOptions>(cmd));
   const auto& o = std::get<RunOptions>(cmd);
@@ -54,6 +55,7 @@ TEST(Options, RunFlagsInBothSpellings) {
   EXPECT_TRUE(o.leader_elect);
   EXPECT_EQ(o.leader_election_id, "x");
   EXPECT_EQ(o.shutdown_grace_period, std::chrono::seconds(90));
+  EXPECT_EQ(o.watch_idle_timeout, std::chrono::seconds(120));
   EXPECT_EQ(o.kubeconfig, "/k");
   EXPECT_EQ(o.cluster_domain, "example.org");
 }
@@ -82,6 +84,8 @@ TEST(Options, BadInputIsAUsageErrorWithAClearMessage) {
            {{"run", "--namespace"}, "--namespace needs a value"},
            {{"run", "--shutdown-grace-period=soon"}, "must be a duration"},
            {{"run", "--database-check-interval=often"}, "--database-check-interval must be a duration"},
+           {{"run", "--watch-idle-timeout=0"}, "--watch-idle-timeout must be a duration of at least 1s"},
+           {{"run", "--watch-idle-timeout=idle"}, "--watch-idle-timeout must be a duration"},
            {{"run", "--max-pod-security-level=none"}, "--max-pod-security-level must be privileged, baseline or restricted, got \"none\""},
            {{"render", "-f", "s.yaml", "--max-pod-security-level=Baseline"}, "--max-pod-security-level must be"},
            {{"render"}, "render needs -f FILE"},

@@ -118,6 +118,23 @@ TEST_F(WatcherTest, ServerTimeoutResumesAtOnceButAnInstantEmptyCloseBacksOff) {
   EXPECT_THAT(clock.waited(), ElementsAre(Duration(800ms)));
 }
 
+// A watch silent past the transport's idle timeout may be a dead (half-open)
+// connection or a quiet one; it is resumed at once, as after the server's
+// own timeout, and counts as no failure.
+TEST_F(WatcherTest, AnIdleWatchResumesAtOnceFromItsLastVersionWithoutAFailure) {
+  script_initial_list();
+  source->add_watch({{modified(object("ns", "a", "12"))}, api_error(0, kube::kWatchIdleReason), 90s});
+  source->add_watch({{}, api_error(0, kube::kWatchIdleReason), 90s});
+  run_until_idle_in_watch(3);
+
+  auto watches = source->watch_calls();
+  EXPECT_EQ(watches[1].resource_version, "12");
+  EXPECT_EQ(watches[2].resource_version, "12");
+  EXPECT_EQ(source->list_calls().size(), 1u);
+  EXPECT_TRUE(clock.waited().empty()) << "no backoff";
+  EXPECT_EQ(watcher->status().consecutive_failures, 0);
+}
+
 TEST_F(WatcherTest, GoneAsHttpErrorRelistsAndEmitsOnlyTheDifference) {
   script_initial_list();
   source->add_watch({{modified(object("ns", "a", "11"))}, api_error(410, "Expired")});
