@@ -335,7 +335,7 @@ int serve(const RunOptions& options) {
 
   auto client = std::make_unique<kube::Client>(
       kube::make_cpprest_transport(config.value(), kube::TransportUse::Requests),
-      kube::make_cpprest_transport(config.value(), kube::TransportUse::Watches));
+      kube::make_cpprest_transport(config.value(), kube::TransportUse::Watches, options.watch_idle_timeout));
   client->set_field_manager(std::string(electric::kFieldManager));
   auto count_request = [&metrics](int code, const std::string& method, const std::string& host) {
     metrics.rest_client_requests_total.with({code == 0 ? "<error>" : std::to_string(code), method, host}).inc();
@@ -434,6 +434,14 @@ int serve(const RunOptions& options) {
     }
     return runtime::CheckResult::passed();
   });
+
+  // What each cache holds, so that a test (or an operator of the operator)
+  // can compare it with the API server's count after a fault.
+  runtime::GaugeFamily& cached = registry.gauge("electric_operator_cached_objects",
+                                                "Objects in each watch's cache", {"watch"});
+  for (runtime::Informer* inf : caches.all_informers()) {
+    cached.with({inf->name()}).set_function([inf] { return static_cast<double>(inf->store().size()); });
+  }
 
   runtime::HttpServer metrics_server;
   metrics_server.handle("/metrics", [&registry] {
