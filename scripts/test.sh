@@ -144,6 +144,10 @@ run_cluster_suites() {
     echo "== integration order: --gtest_shuffle --gtest_random_seed=$seed (EO_TEST_SEED=$seed repeats it)"
     order=(--gtest_shuffle --gtest_random_seed="$seed")
   fi
+  # The API-fault tests' proxy (Toxiproxy, built once and cached); without
+  # it they would only skip.
+  if EO_FAULT_PROXY_BIN=$(tests/faults/fault-proxy); then export EO_FAULT_PROXY_BIN
+  else record_failure fault-proxy "building the fault proxy failed"; fi
   run_gtest integration "$timeout_cluster" build-asan/bin/integration_tests "${order[@]}"
   local t
   for t in tests/e2e/*_test.sh; do

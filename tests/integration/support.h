@@ -81,8 +81,8 @@ class OperatorProcess {
   // every series whose labels include the given ones.
   double metric(const std::string& name,
                 const std::vector<std::pair<std::string, std::string>>& labels = {}) const;
-  // Its writes to the API server (POST, PUT, PATCH, DELETE) and its finished
-  // reconciles, from its own counters.
+  // Its writes to the API server (POST, PATCH, DELETE: not the PUTs that
+  // renew its Lease) and its finished reconciles, from its own counters.
   double writes() const;
   double reconciles() const;
 
