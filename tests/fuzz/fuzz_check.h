@@ -5,6 +5,8 @@
 //   FUZZ_CHECK(reparsed == parsed, "a rendered quantity parses to another value");
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
@@ -16,3 +18,20 @@
       std::abort();                                                                    \
     }                                                                                  \
   } while (0)
+
+// Choices (chunk lengths, limits) that the input decides, so that a saved
+// finding replays exactly: a linear congruential generator seeded with the
+// FNV-1a hash of the input's first 16 bytes.
+class InputSeededRandom {
+ public:
+  InputSeededRandom(const uint8_t* data, size_t size) {
+    for (size_t i = 0; i < size && i < 16; ++i) state_ = (state_ ^ data[i]) * 16777619u;
+  }
+  uint32_t next() {
+    state_ = state_ * 1103515245u + 12345u;
+    return state_ >> 16;
+  }
+
+ private:
+  uint32_t state_ = 2166136261u;
+};

@@ -30,12 +30,8 @@ bool same(const runtime::RequestHeadOutcome& a, const runtime::RequestHeadOutcom
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  uint32_t state = 2166136261u;
-  for (size_t i = 0; i < size && i < 16; ++i) state = (state ^ data[i]) * 16777619u;
-  auto next = [&state] {
-    state = state * 1103515245u + 12345u;
-    return state >> 16;
-  };
+  InputSeededRandom random(data, size);
+  auto next = [&random] { return random.next(); };
   // The server's limit, or a small one so that the fuzzer's short inputs
   // reach TooLarge too.
   const size_t limit = next() % 2 == 0 ? runtime::HttpServerLimits{}.max_request_bytes : 16 + next() % 256;

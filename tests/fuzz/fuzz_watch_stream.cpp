@@ -80,12 +80,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   // A small generator seeded from the input: chunk lengths 1..64 and a stop
   // after every `stop_every`-th line (0: never).
-  uint32_t state = 2166136261u;
-  for (size_t i = 0; i < size && i < 16; ++i) state = (state ^ data[i]) * 16777619u;
-  auto next = [&state] {
-    state = state * 1103515245u + 12345u;
-    return state >> 16;
-  };
+  InputSeededRandom random(data, size);
+  auto next = [&random] { return random.next(); };
   const unsigned stop_every = next() % 4;
 
   std::vector<std::string> lines;
