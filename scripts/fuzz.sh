@@ -39,6 +39,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0; failed=0
 rows=()
 started=$(date +%s)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for target in "${targets[@]}"; do
   binary=$bin_dir/fuzz_$target
   seeds=$root/tests/fuzz/corpus/$target
@@ -90,10 +91,10 @@ done
 mkdir -p "$(dirname "$results")"
 {
   echo "{"
-  echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\","
+  echo "  \"date\": \"$(date -u -d "@$started" +%Y-%m-%dT%H:%MZ)\","
   echo "  \"seconds_per_target\": $seconds,"
   echo "  \"cores\": $(nproc),"
-  echo "  \"load_average_at_start\": \"$(cut -d' ' -f1-3 /proc/loadavg)\","
+  echo "  \"load_average_at_start\": \"$load_at_start\","
   echo "  \"wall_seconds\": $(($(date +%s) - started)),"
   echo "  \"targets\": ["
   for i in "${!rows[@]}"; do
