@@ -90,10 +90,12 @@ constexpr const char* kManaged = "app.kubernetes.io/managed-by=electric-operator
 TEST_F(SoakTest, ChurnLeavesFlatResourcesNoFailingReconcileAndNoStrayChildren) {
   const int seconds = env_int("EO_SOAK_SECONDS", 120);
   const int set_count = env_int("EO_SOAK_SETS", 30);
-  const int per_second = env_int("EO_SOAK_CHANGES_PER_SECOND", 3);
+  // The local control plane's volume provisioner makes about 1.7 claims a
+  // second: faster churn only queues claims, which measures the cluster.
+  const int interval_ms = std::max(1, env_int("EO_SOAK_CHANGE_INTERVAL_MS", 333));
   const unsigned seed = static_cast<unsigned>(env_int("EO_SOAK_SEED", 12));
-  std::cout << "== soak: " << seconds << " s, " << set_count << " sets, " << per_second
-            << " changes/s, EO_SOAK_SEED=" << seed << "\n";
+  std::cout << "== soak: " << seconds << " s, " << set_count << " sets, a change every " << interval_ms
+            << " ms, EO_SOAK_SEED=" << seed << "\n";
   TestNamespace ns("soak");
   for (int i = 0; i < 10; ++i) put_secret(ns.name(), "pg-" + std::to_string(i), {{"url", pg_url(i)}});
   const std::string release = std::string(EO_SOURCE_DIR) + "/build/bin/electric-operator";
@@ -117,6 +119,12 @@ TEST_F(SoakTest, ChurnLeavesFlatResourcesNoFailingReconcileAndNoStrayChildren) {
       if (!set_ready(ns.name(), "soak-" + std::to_string(index), n)) return false;
     return true;
   };
+  // Two minutes, and a second per shard for its volume.
+  const auto converge_time = [&] {
+    int shards = 0;
+    for (const auto& [index, n] : live) shards += n;
+    return std::chrono::seconds(120 + shards);
+  };
   const auto not_ready = [&] {
     std::string out;
     for (const auto& [index, n] : live) {
@@ -134,7 +142,7 @@ TEST_F(SoakTest, ChurnLeavesFlatResourcesNoFailingReconcileAndNoStrayChildren) {
   // are present on average), created at once and converged.
   for (int index = 0; index < set_count; ++index)
     if (uniform(0, 4) < 3) create(index);
-  ASSERT_TRUE(eventually(all_ready, 300s)) << not_ready() << op.log_tail();
+  ASSERT_TRUE(eventually(all_ready, converge_time())) << not_ready() << op.log_tail();
   const size_t warm_up_sets = live.size();
 
   std::vector<Sample> samples;
@@ -160,14 +168,14 @@ TEST_F(SoakTest, ChurnLeavesFlatResourcesNoFailingReconcileAndNoStrayChildren) {
       samples.push_back(sample_of(op.pid(), elapsed()));
       next_sample += 5;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000 / std::max(1, per_second)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
   }
 
   // Every remaining set Ready, every deleted one gone with its children.
   int shards = 0;
   for (const auto& [index, n] : live) shards += n;
   const auto count = [&](const kube::Resource& r) { return count_objects(r, ns.name(), kManaged); };
-  EXPECT_TRUE(eventually(all_ready, 300s)) << not_ready() << op.log_tail();
+  EXPECT_TRUE(eventually(all_ready, converge_time())) << not_ready() << op.log_tail();
   EXPECT_TRUE(eventually([&] {
     return count(kube::kDeployments) == size_t(shards) && count(kube::kServices) == size_t(shards) &&
            count(kube::kPersistentVolumeClaims) == size_t(shards) &&
@@ -175,25 +183,31 @@ TEST_F(SoakTest, ChurnLeavesFlatResourcesNoFailingReconcileAndNoStrayChildren) {
   }, 180s)) << "Deployments " << count(kube::kDeployments) << ", Services " << count(kube::kServices) << ", PVCs "
             << count(kube::kPersistentVolumeClaims) << ", Secrets " << count(kube::kSecrets) << ", ConfigMaps "
             << count(kube::kConfigMaps) << "; want " << shards << " shards of " << live.size() << " sets";
+  // Sampled before the metrics are read: the metrics server serves each
+  // connection on a thread of its own.
+  samples.push_back(sample_of(op.pid(), elapsed()));
   // No reconcile left failing: none fails over a quiet stretch.
   const double errors = op.metric("controller_runtime_reconcile_errors_total");
   std::this_thread::sleep_for(10s);
   EXPECT_EQ(op.metric("controller_runtime_reconcile_errors_total"), errors) << op.log_tail();
-  samples.push_back(sample_of(op.pid(), elapsed()));
 
   // Flat after the warm-up (the first quarter): the peak of the last
   // quarter, churn's end and the convergence after it, against the second's.
   const double total = samples.back().at_seconds;
   const Sample warm = peak(samples, seconds * 0.25, seconds * 0.5);
   const Sample last = peak(samples, seconds * 0.75, total + 1);
+  // Within 5%; threads and fds are small counts, so 2 more are allowed too.
+  const auto within = [](double value, double reference) {
+    return value <= std::max(reference * 1.05, reference + 2);
+  };
   EXPECT_LE(last.rss_kb, warm.rss_kb * 1.05) << "RSS grew";
-  EXPECT_LE(last.threads, warm.threads) << "threads grew";
-  EXPECT_LE(last.fds, std::max<double>(warm.fds * 1.05, warm.fds + 2)) << "open fds grew";
+  EXPECT_TRUE(within(last.threads, warm.threads)) << "threads grew: " << warm.threads << " -> " << last.threads;
+  EXPECT_TRUE(within(last.fds, warm.fds)) << "open fds grew: " << warm.fds << " -> " << last.fds;
 
   json result = {{"seconds", seconds},
                  {"sets", set_count},
                  {"seed", seed},
-                 {"changes_per_second", per_second},
+                 {"change_interval_ms", interval_ms},
                  {"warm_up_sets", warm_up_sets},
                  {"changes", changes},
                  {"remaining_sets", live.size()},
