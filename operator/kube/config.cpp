@@ -83,15 +83,21 @@ Result<std::string> data_or_file(const YAML::Node& node, const char* data_key,
 
 // Why `server` (already known to start with http:// or https://) is not a
 // URL the transport can open, or nullopt: a host name or [IPv6] literal,
-// an optional port 1..65535 and path, printable ASCII without spaces. A
-// server that passed here used to reach cpprestsdk's URI parser only when
-// the transports were made, whose exception ended the process at start.
-std::optional<std::string> not_a_server_url(const std::string& server) {
-  for (char c : server) {
+// an optional port 1..65535 and path, no query or fragment, printable ASCII
+// without spaces. A server that passed here used to reach cpprestsdk's URI
+// parser only when the transports were made, whose exception ended the
+// process at start.
+bool printable_ascii_without_spaces(const std::string& text) {
+  for (char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7f) {
-      return std::string("holds a space, a control character or a non-ASCII byte");
-    }
+    if (byte <= 0x20 || byte >= 0x7f) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> not_a_server_url(const std::string& server) {
+  if (!printable_ascii_without_spaces(server)) {
+    return std::string("holds a space, a control character or a non-ASCII byte");
   }
   // Printable ASCII that RFC 3986 allows nowhere in a URI.
   if (server.find_first_of("\"<>\\^`{|}") != std::string::npos) {
@@ -102,6 +108,9 @@ std::optional<std::string> not_a_server_url(const std::string& server) {
   const std::string rest = server.substr(sep + 3);
   const std::string authority = rest.substr(0, rest.find_first_of("/?#"));
   if (authority.find('@') != std::string::npos) return std::string("has user information");
+  const std::string path = rest.substr(authority.size());
+  if (path.find_first_of("?#") != std::string::npos) return std::string("has a query or a fragment");
+  if (path.find_first_of("[]") != std::string::npos) return std::string("has a '[' or ']' outside an IPv6 address");
   std::string host = authority, port;
   if (!authority.empty() && authority[0] == '[') {
     const size_t close = authority.find(']');
@@ -199,6 +208,10 @@ Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string
   ClusterConfig config;
   config.source = where + " (context " + context_name + ")";
   config.default_namespace = scalar(context, "namespace");
+  if (!printable_ascii_without_spaces(config.default_namespace)) {
+    return config_error(where + ": context \"" + context_name +
+                        "\" has a namespace with a space, a control character or a non-ASCII byte");
+  }
 
   config.server = scalar(cluster, "server");
   if (config.server.rfind("https://", 0) != 0 && config.server.rfind("http://", 0) != 0) {
@@ -220,6 +233,11 @@ Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string
   if (!ca.ok()) return ca.error();
   config.ca_pem = std::move(ca.value());
   config.tls_server_name = scalar(cluster, "tls-server-name");
+  // A host name, sent in SNI and matched against the certificate.
+  if (!printable_ascii_without_spaces(config.tls_server_name)) {
+    return config_error(where + ": cluster \"" + cluster_name +
+                        "\" has a tls-server-name with a space, a control character or a non-ASCII byte");
+  }
   if (const YAML::Node insecure = cluster["insecure-skip-tls-verify"]) {
     config.insecure_skip_tls_verify = insecure.as<bool>();
   }
