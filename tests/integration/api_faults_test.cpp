@@ -10,7 +10,7 @@
 //   many objects as the API server has, and a reconcile after the fault
 //   writes nothing (a cache that missed an event would make it write);
 // - writes bounded: the operator's writes over the whole test stay within
-//   kWritesPerShard per shard it ever managed (printed, to compare).
+//   kWritesPerShard per shard it ever managed and kWritesPerSet (printed).
 // The operator's watches are told to give up after 10 s of silence
 // (--watch-idle-timeout) so that a half-open watch is noticed in test time;
 // its default is 90 s.
@@ -28,10 +28,12 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kManaged = "app.kubernetes.io/managed-by=electric-operator";
 constexpr auto kIdleTimeout = 10s;
-// A fault-free converge of a set costs about 6 writes per shard (its four
-// children, the set's status, Events); a fault may double that with retries,
-// never make it grow without bound.
-constexpr double kWritesPerShard = 15;
+// Writes over a whole test: its set's four children per shard, the API
+// secret and routing ConfigMap, status patches as pods become Ready, Events.
+// Measured 8 to 48 across these tests (at most 16 per shard, the small sets
+// paying the set's own share); a fault may add retries, never a storm.
+constexpr double kWritesPerShard = 12;
+constexpr double kWritesPerSet = 25;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -110,7 +112,7 @@ void expect_recovered(OperatorProcess& op, const std::string& ns, const std::map
   for (const auto& [name, n] : sets) EXPECT_TRUE(reconciles_without_writing(op, ns, name)) << name;
   EXPECT_TRUE(op.running()) << op.log_tail();
   std::cout << "== writes: " << op.writes() << " for " << shards_managed << " shards managed\n";
-  EXPECT_LE(op.writes(), kWritesPerShard * shards_managed) << "writes grew with the fault";
+  EXPECT_LE(op.writes(), kWritesPerShard * shards_managed + kWritesPerSet) << "writes grew with the fault";
 }
 
 bool delete_service(const std::string& ns, const std::string& name) {
