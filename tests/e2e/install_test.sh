@@ -41,15 +41,7 @@ set -u
 SCENARIOS=("$@")
 [ ${#SCENARIOS[@]} -eq 0 ] && SCENARIOS=(kustomize namespaced helm)
 
-ENV_FILE="${EO_CLUSTER_DIR:-$REPO_ROOT/build/cluster}/env"
-if [ ! -f "$ENV_FILE" ]; then
-  fail "no running test cluster ($ENV_FILE missing; run tests/cluster/cluster up)"
-  finish
-fi
-# shellcheck disable=SC1090
-. "$ENV_FILE"   # KUBECONFIG (admin), EO_KUBECTL, EO_HELM, EO_APISERVER_URL, EO_CA_FILE
-KUBECTL="${EO_KUBECTL:-kubectl}"
-k() { "$KUBECTL" "$@"; }
+use_running_cluster
 BINARY="${EO_OPERATOR_BIN:-$REPO_ROOT/build/bin/electric-operator}"
 TIMEOUT="${EO_E2E_TIMEOUT:-180}"
 CRD=electricshardsets.electric-operator.dev

@@ -50,6 +50,22 @@ finish() {
   exit $?
 }
 
+# Loads the running local control plane's env file (KUBECONFIG, admin and
+# exported; EO_KUBECTL, EO_HELM, EO_APISERVER_URL, EO_CA_FILE) and sets
+# KUBECTL for k; without a running cluster the suite fails and finishes.
+use_running_cluster() {
+  local env_file="${EO_CLUSTER_DIR:-$REPO_ROOT/build/cluster}/env"
+  if [ ! -f "$env_file" ]; then
+    fail "no running test cluster ($env_file missing; run tests/cluster/cluster up)"
+    finish
+  fi
+  # shellcheck disable=SC1090
+  . "$env_file"
+  export KUBECONFIG
+  KUBECTL="${EO_KUBECTL:-kubectl}"
+}
+k() { "$KUBECTL" "$@"; }
+
 # Finds helm: $HELM, then the running cluster's env file (EO_HELM), then
 # $EO_TOOLS_DIR/helm, then the newest helm the cluster harness built into its
 # tools cache, then PATH.

@@ -31,16 +31,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-ENV_FILE="${EO_CLUSTER_DIR:-$REPO_ROOT/build/cluster}/env"
-if [ ! -f "$ENV_FILE" ]; then
-  fail "no running test cluster ($ENV_FILE missing; run tests/cluster/cluster up)"
-  finish
-fi
-# shellcheck disable=SC1090
-. "$ENV_FILE"   # KUBECONFIG (admin), EO_KUBECTL
-export KUBECONFIG
-KUBECTL="${EO_KUBECTL:-kubectl}"
-k() { "$KUBECTL" "$@"; }
+use_running_cluster
 BINARY="${EO_OPERATOR_BIN:-$REPO_ROOT/build/bin/electric-operator}"
 TIMEOUT="${EO_E2E_TIMEOUT:-120}"
 NS=eo-pss-e2e

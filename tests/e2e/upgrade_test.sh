@@ -59,16 +59,7 @@ if ! git -C "$REPO_ROOT" rev-parse --verify -q "refs/tags/$TAG^{commit}" >/dev/n
   skip "upgrade from $TAG (the tag is not in this clone, e.g. a shallow clone; git fetch --tags)"
   finish
 fi
-ENV_FILE="${EO_CLUSTER_DIR:-$REPO_ROOT/build/cluster}/env"
-if [ ! -f "$ENV_FILE" ]; then
-  fail "no running test cluster ($ENV_FILE missing; run tests/cluster/cluster up)"
-  finish
-fi
-# shellcheck disable=SC1090
-. "$ENV_FILE"   # KUBECONFIG (admin), EO_KUBECTL
-export KUBECONFIG
-KUBECTL="${EO_KUBECTL:-kubectl}"
-k() { "$KUBECTL" "$@"; }
+use_running_cluster
 if [ ! -x "$NEW_BIN" ]; then
   fail "no operator binary at $NEW_BIN (build it, or set EO_OPERATOR_BIN)"
   finish
