@@ -81,12 +81,6 @@ Result<std::string> data_or_file(const YAML::Node& node, const char* data_key,
   return std::string();
 }
 
-// Why `server` (already known to start with http:// or https://) is not a
-// URL the transport can open, or nullopt: a host name or [IPv6] literal,
-// an optional port 1..65535 and path, no query or fragment, printable ASCII
-// without spaces. A server that passed here used to reach cpprestsdk's URI
-// parser only when the transports were made, whose exception ended the
-// process at start.
 bool printable_ascii_without_spaces(const std::string& text) {
   for (char c : text) {
     const auto byte = static_cast<unsigned char>(c);
@@ -95,6 +89,19 @@ bool printable_ascii_without_spaces(const std::string& text) {
   return true;
 }
 
+// A name the kubeconfig gives (a namespace, a TLS server name) that no
+// cluster could know: `whose` says where it stands.
+std::optional<Error> unprintable(const std::string& name, const std::string& whose) {
+  if (printable_ascii_without_spaces(name)) return std::nullopt;
+  return config_error(whose + " with a space, a control character or a non-ASCII byte");
+}
+
+// Why `server` (already known to start with http:// or https://) is not a
+// URL the transport can open, or nullopt: a host name or [IPv6] literal,
+// an optional port 1..65535 and path, no query or fragment, printable ASCII
+// without spaces. A server that passed here used to reach cpprestsdk's URI
+// parser only when the transports were made, whose exception ended the
+// process at start.
 std::optional<std::string> not_a_server_url(const std::string& server) {
   if (!printable_ascii_without_spaces(server)) {
     return std::string("holds a space, a control character or a non-ASCII byte");
@@ -208,9 +215,8 @@ Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string
   ClusterConfig config;
   config.source = where + " (context " + context_name + ")";
   config.default_namespace = scalar(context, "namespace");
-  if (!printable_ascii_without_spaces(config.default_namespace)) {
-    return config_error(where + ": context \"" + context_name +
-                        "\" has a namespace with a space, a control character or a non-ASCII byte");
+  if (auto bad = unprintable(config.default_namespace, where + ": context \"" + context_name + "\" has a namespace")) {
+    return *bad;
   }
 
   config.server = scalar(cluster, "server");
@@ -234,9 +240,9 @@ Result<ClusterConfig> parse_kubeconfig(const YAML::Node& root, const std::string
   config.ca_pem = std::move(ca.value());
   config.tls_server_name = scalar(cluster, "tls-server-name");
   // A host name, sent in SNI and matched against the certificate.
-  if (!printable_ascii_without_spaces(config.tls_server_name)) {
-    return config_error(where + ": cluster \"" + cluster_name +
-                        "\" has a tls-server-name with a space, a control character or a non-ASCII byte");
+  if (auto bad = unprintable(config.tls_server_name,
+                              where + ": cluster \"" + cluster_name + "\" has a tls-server-name")) {
+    return *bad;
   }
   if (const YAML::Node insecure = cluster["insecure-skip-tls-verify"]) {
     config.insecure_skip_tls_verify = insecure.as<bool>();
