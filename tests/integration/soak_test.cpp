@@ -119,12 +119,13 @@ TEST_F(SoakTest, ChurnLeavesFlatResourcesNoFailingReconcileAndNoStrayChildren) {
       if (!set_ready(ns.name(), "soak-" + std::to_string(index), n)) return false;
     return true;
   };
-  // Two minutes, and a second per shard for its volume.
-  const auto converge_time = [&] {
+  const auto live_shards = [&] {
     int shards = 0;
     for (const auto& [index, n] : live) shards += n;
-    return std::chrono::seconds(120 + shards);
+    return shards;
   };
+  // Two minutes, and a second per shard for its volume.
+  const auto converge_time = [&] { return std::chrono::seconds(120 + live_shards()); };
   const auto not_ready = [&] {
     std::string out;
     for (const auto& [index, n] : live) {
@@ -172,8 +173,7 @@ TEST_F(SoakTest, ChurnLeavesFlatResourcesNoFailingReconcileAndNoStrayChildren) {
   }
 
   // Every remaining set Ready, every deleted one gone with its children.
-  int shards = 0;
-  for (const auto& [index, n] : live) shards += n;
+  const int shards = live_shards();
   const auto count = [&](const kube::Resource& r) { return count_objects(r, ns.name(), kManaged); };
   EXPECT_TRUE(eventually(all_ready, converge_time())) << not_ready() << op.log_tail();
   EXPECT_TRUE(eventually([&] {
